@@ -1,0 +1,356 @@
+"""Data manifests: what the paper tier needs and what the offline tier generates.
+
+Each ``data_manifests/*.yaml`` holds ``entries:``, a list of records:
+
+- ``kind: synthetic`` -- data the project generates: ``generator`` (``module:function``),
+  ``parameters``, ``seed`` and the ``sha256`` that :func:`array_digest` of the
+  generated arrays must have.
+- ``kind: dataset | checkpoint | embeddings`` -- external inputs: ``source``,
+  ``licence``, ``version``, ``size_bytes`` and ``files`` (``path`` under the data
+  folder, ``url``, ``sha256`` or null when not known yet, ``size_bytes``).
+
+Fetching verifies every file; an unknown checksum is recorded in the data
+folder's lock file on first fetch and enforced afterwards. An existing good file
+is never overwritten and a bad download never replaces anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import os
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from repro.core.atomic import atomic_write_text
+from repro.core.paths import data_root, repo_root
+
+KINDS = ("synthetic", "dataset", "checkpoint", "embeddings")
+LOCK_NAME = "checksums.lock.json"
+CHUNK = 1 << 20
+
+
+class ManifestError(ValueError):
+    """A manifest file is malformed; the message names the file and the field."""
+
+
+class DataError(RuntimeError):
+    """A data file is missing, corrupt or could not be fetched; the message names it."""
+
+
+@dataclass(frozen=True)
+class FileSpec:
+    """One file of an external entry."""
+
+    path: str
+    url: str | None
+    sha256: str | None
+    size_bytes: int | None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One manifest entry."""
+
+    name: str
+    kind: str
+    manifest: Path
+    description: str = ""
+    used_by: tuple[str, ...] = ()
+    files: tuple[FileSpec, ...] = ()
+    generator: str | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    seed: int | None = None
+    sha256: str | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+def manifest_dir() -> Path:
+    """Folder of the manifests (``data_manifests/``)."""
+    return repo_root() / "data_manifests"
+
+
+def _require(record: Mapping[str, Any], key: str, where: str, kind: type | tuple[type, ...]):
+    if key not in record:
+        raise ManifestError(f"{where}: missing field '{key}'")
+    value = record[key]
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ManifestError(f"{where}: field '{key}' must be {names}, got {value!r}")
+    return value
+
+
+def _parse_file(record: Any, where: str) -> FileSpec:
+    if not isinstance(record, Mapping):
+        raise ManifestError(f"{where}: each file must be a mapping with 'path'")
+    path = _require(record, "path", where, str)
+    if Path(path).is_absolute() or ".." in Path(path).parts:
+        raise ManifestError(f"{where}: field 'path' must be relative without '..', got {path!r}")
+    sha = record.get("sha256")
+    if sha is not None and (not isinstance(sha, str) or len(sha) != 64):
+        raise ManifestError(f"{where}: field 'sha256' must be 64 hex characters or null")
+    return FileSpec(path, record.get("url"), sha, record.get("size_bytes"))
+
+
+def _parse_entry(record: Any, manifest: Path, index: int) -> Entry:
+    where = f"{manifest.name}: entries[{index}]"
+    if not isinstance(record, Mapping):
+        raise ManifestError(f"{where}: must be a mapping")
+    name = _require(record, "name", where, str)
+    where = f"{manifest.name}: entry '{name}'"
+    kind = _require(record, "kind", where, str)
+    if kind not in KINDS:
+        raise ManifestError(f"{where}: field 'kind' must be one of {KINDS}, got {kind!r}")
+    used_by = tuple(record.get("used_by") or ())
+    if kind == "synthetic":
+        generator = _require(record, "generator", where, str)
+        if ":" not in generator:
+            raise ManifestError(f"{where}: field 'generator' must be 'module:function'")
+        return Entry(
+            name=name,
+            kind=kind,
+            manifest=manifest,
+            description=str(record.get("description", "")),
+            used_by=used_by,
+            generator=generator,
+            parameters=dict(record.get("parameters") or {}),
+            seed=_require(record, "seed", where, int),
+            sha256=record.get("sha256"),
+            raw=dict(record),
+        )
+    files = _require(record, "files", where, list)
+    return Entry(
+        name=name,
+        kind=kind,
+        manifest=manifest,
+        description=str(record.get("description", "")),
+        used_by=used_by,
+        files=tuple(_parse_file(f, f"{where}: files[{i}]") for i, f in enumerate(files)),
+        raw=dict(record),
+    )
+
+
+def load_manifest(path: str | os.PathLike[str]) -> list[Entry]:
+    """Parse one manifest file, raising :class:`ManifestError` naming file and field."""
+    path = Path(path)
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"{path}: malformed YAML: {exc}") from exc
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("entries"), list):
+        raise ManifestError(f"{path}: expected a mapping with a list 'entries'")
+    return [_parse_entry(rec, path, i) for i, rec in enumerate(doc["entries"])]
+
+
+def load_all(folder: str | os.PathLike[str] | None = None) -> dict[str, Entry]:
+    """Every entry of every ``*.yaml`` in ``folder`` (default ``data_manifests/``), by name."""
+    entries: dict[str, Entry] = {}
+    for path in sorted(Path(folder or manifest_dir()).glob("*.yaml")):
+        for entry in load_manifest(path):
+            if entry.name in entries:
+                raise ManifestError(f"{path}: entry '{entry.name}' already defined")
+            entries[entry.name] = entry
+    return entries
+
+
+def array_digest(arrays: Mapping[str, np.ndarray]) -> str:
+    """SHA-256 over sorted keys, dtype, shape and C-order bytes of each array."""
+    digest = hashlib.sha256()
+    for key in sorted(arrays):
+        array = np.ascontiguousarray(arrays[key])
+        digest.update(key.encode())
+        digest.update(str(array.dtype.str).encode())
+        digest.update(str(array.shape).encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def resolve_generator(spec: str) -> Callable[..., Mapping[str, np.ndarray]]:
+    """Import ``module:function``."""
+    module_name, _, func_name = spec.partition(":")
+    return getattr(importlib.import_module(module_name), func_name)
+
+
+def generate(entry: Entry) -> Mapping[str, np.ndarray]:
+    """Run a synthetic entry's generator with its parameters and seed."""
+    return resolve_generator(entry.generator or "")(**entry.parameters, seed=entry.seed)
+
+
+def verify_synthetic(entry: Entry, arrays: Mapping[str, np.ndarray] | None = None) -> str:
+    """Check generated data against the manifest's sha256; return the digest.
+
+    Raises:
+        DataError: when the digest differs from the recorded one.
+    """
+    digest = array_digest(arrays if arrays is not None else generate(entry))
+    if entry.sha256 and digest != entry.sha256:
+        raise DataError(
+            f"{entry.manifest.name}: entry '{entry.name}': generated data has sha256 {digest}, "
+            f"manifest expects {entry.sha256} (generator or parameters changed?)"
+        )
+    return digest
+
+
+# ----------------------------------------------------------------------------- external files
+
+
+def _lock_path(root: Path) -> Path:
+    return root / LOCK_NAME
+
+
+def read_lock(root: Path) -> dict[str, str]:
+    """Checksums recorded by earlier fetches (``path -> sha256``)."""
+    path = _lock_path(root)
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: lock file is not valid JSON ({exc})") from exc
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def _record_lock(root: Path, rel_path: str, sha: str) -> None:
+    lock = read_lock(root)
+    lock[rel_path] = sha
+    atomic_write_text(_lock_path(root), json.dumps(lock, indent=2, sort_keys=True) + "\n")
+
+
+def expected_sha(spec: FileSpec, root: Path) -> str | None:
+    """The checksum a file must have: the manifest's, else the lock file's, else None."""
+    return spec.sha256 or read_lock(root).get(spec.path)
+
+
+def check_url(url: str) -> None:
+    """Allow https, file:// and plain http to loopback only (used by tests)."""
+    parts = urllib.parse.urlparse(url)
+    if parts.scheme in {"https", "file"}:
+        return
+    if parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}:
+        return
+    raise DataError(f"{url}: refusing to download over '{parts.scheme}' (https only)")
+
+
+def verify_file(spec: FileSpec, root: Path, entry_name: str = "") -> str:
+    """Verify one local file; return ``"ok"``, ``"unverified"`` (no checksum known).
+
+    Raises:
+        DataError: when the file is missing or its checksum differs.
+    """
+    path = root / spec.path
+    label = f"{entry_name}: {path}" if entry_name else str(path)
+    if not path.is_file():
+        raise DataError(f"{label}: missing (run `repro data fetch {entry_name}`)")
+    expected = expected_sha(spec, root)
+    if expected is None:
+        return "unverified"
+    actual = file_sha256(path)
+    if actual != expected:
+        raise DataError(f"{label}: sha256 {actual} does not match expected {expected}")
+    return "ok"
+
+
+def fetch_file(spec: FileSpec, root: Path, entry_name: str = "") -> str:
+    """Download one file unless a verified copy exists; return what happened.
+
+    The download goes to a temporary file next to the target and is renamed
+    into place only after its checksum verifies, so an interrupted or corrupt
+    download never replaces anything.
+    """
+    target = root / spec.path
+    label = f"{entry_name}: {target}" if entry_name else str(target)
+    if target.exists():
+        status = verify_file(spec, root, entry_name)  # raises on mismatch: never overwrite
+        if status == "unverified":
+            _record_lock(root, spec.path, file_sha256(target))
+            return "locked"
+        return "present"
+    if not spec.url:
+        raise DataError(f"{label}: missing and the manifest gives no url; place it by hand")
+    check_url(spec.url)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.part")
+    digest = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(spec.url, timeout=60) as response, open(tmp, "wb") as out:
+            length = response.headers.get("Content-Length")
+            received = 0
+            while chunk := response.read(CHUNK):
+                out.write(chunk)
+                digest.update(chunk)
+                received += len(chunk)
+        if length is not None and received != int(length):
+            raise DataError(f"{label}: download interrupted ({received} of {length} bytes)")
+        actual = digest.hexdigest()
+        expected = expected_sha(spec, root)
+        if expected is not None and actual != expected:
+            raise DataError(f"{label}: downloaded sha256 {actual} does not match {expected}")
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise DataError(f"{label}: download from {spec.url} failed: {exc}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    if expected is None:
+        _record_lock(root, spec.path, actual)
+        return "fetched (checksum recorded in lock file)"
+    return "fetched"
+
+
+def fetch(entry: Entry, root: Path | None = None) -> list[tuple[str, str]]:
+    """Fetch every file of ``entry`` into the data folder; returns (path, status) pairs."""
+    if entry.kind == "synthetic":
+        return [(entry.name, "generated by notebooks; nothing to fetch")]
+    base = root or data_root()
+    return [(f.path, fetch_file(f, base, entry.name)) for f in entry.files]
+
+
+def verify(entry: Entry, root: Path | None = None) -> list[tuple[str, str]]:
+    """Verify ``entry``: regenerate synthetic data, or check external files' checksums."""
+    if entry.kind == "synthetic":
+        return [(entry.name, f"ok ({verify_synthetic(entry)[:12]})")]
+    base = root or data_root()
+    return [(f.path, verify_file(f, base, entry.name)) for f in entry.files]
+
+
+def fingerprint(names: Iterable[str], entries: Mapping[str, Entry], root: Path) -> dict[str, Any]:
+    """A cheap, change-sensitive description of the data a notebook reads (for the cache).
+
+    External files contribute (size, mtime) and their expected checksum; synthetic
+    entries contribute their manifest record (generator, parameters, seed, sha256).
+    """
+    out: dict[str, Any] = {}
+    for name in names:
+        if name not in entries:
+            raise ManifestError(f"data manifest entry '{name}' is not defined in data_manifests/")
+        entry = entries[name]
+        if entry.kind == "synthetic":
+            out[name] = {k: entry.raw.get(k) for k in ("generator", "parameters", "seed", "sha256")}
+            continue
+        files = {}
+        for spec in entry.files:
+            path = root / spec.path
+            stat = path.stat() if path.exists() else None
+            files[spec.path] = {
+                "sha256": spec.sha256,
+                "size": stat.st_size if stat else None,
+                "mtime_ns": stat.st_mtime_ns if stat else None,
+            }
+        out[name] = files
+    return out

@@ -1,0 +1,218 @@
+"""The ``repro`` command: run notebooks, build the book, manage data.
+
+``repro build`` = ``repro run`` + ``repro book``. Every subcommand takes
+``--profile NAME|PATH`` (default ``local``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+
+from repro.core.manifests import DataError, ManifestError
+from repro.core.paths import repo_root
+from repro.pipeline.layout import BuildFolderError, Layout
+from repro.pipeline.params import ParameterError
+from repro.pipeline.profiles import DEFAULT_PROFILE, ProfileError, load_profile
+
+log = logging.getLogger("repro")
+USER_ERRORS = (ProfileError, ParameterError, ManifestError, DataError, BuildFolderError)
+#: Paper subpackages that may contribute subcommands (``repro twlv ...``) via ``cli.add_parser``.
+PAPER_CLIS = ("repro.twlv.cli", "repro.nash.cli", "repro.crild.cli")
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="run only notebooks whose id matches GLOB (repeatable)",
+    )
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="[NB_GLOB:]NAME=VALUE",
+        help="override a parameter (VALUE read as YAML), as papermill -p",
+    )
+    parser.add_argument("-j", "--jobs", type=int, default=1, help="local worker processes")
+    parser.add_argument("--force", action="store_true", help="ignore the cache")
+    parser.add_argument(
+        "--executor",
+        choices=("local", "ray"),
+        default="local",
+        help="where notebook jobs run (ray needs the [ray] extra)",
+    )
+    parser.add_argument(
+        "--address", default=None, help="Ray cluster address for --executor ray (auto or HOST:PORT)"
+    )
+
+
+def _make_executor(args: argparse.Namespace):
+    if args.executor == "ray":
+        from repro.pipeline.ray_executor import RayExecutor
+
+        return RayExecutor(address=args.address)
+    return None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from repro.pipeline.runner import format_table, run_profile
+
+    outcomes = run_profile(
+        args.profile, args.only, args.parameter, args.jobs, args.force, _make_executor(args)
+    )
+    print(format_table(outcomes))
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
+
+
+def cmd_book(args: argparse.Namespace) -> int:
+    from repro.pipeline.book import BookBuildError, build
+
+    profile = load_profile(args.profile)
+    layout = Layout.for_profile(profile.name)
+    layout.ensure_writable()
+    try:
+        index, rebuilt = build(profile, layout, force=getattr(args, "force_book", False))
+    except BookBuildError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    state = "built" if rebuilt else "up to date"
+    print(f"Book {state}: {index.relative_to(repo_root())}  (open it in a browser)")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    code = cmd_run(args)  # a failing notebook does not stop the book: it shows a failure page
+    book_code = cmd_book(args)
+    print(f"Total {time.perf_counter() - start:.1f} s")
+    return code or book_code
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    profile = load_profile(args.profile)
+    layout = Layout.for_profile(profile.name)
+    status = layout.read_status()
+    width = max(len(nb) for nb in profile.notebooks)
+    print(f"{'notebook':<{width}}  {'last run':<8}  {'seconds':>8}  finished (UTC)")
+    for nb in profile.notebooks:
+        rec = status.get(nb, {})
+        print(
+            f"{nb:<{width}}  {rec.get('status', 'never'):<8}  {rec.get('seconds', 0):>8.1f}  "
+            f"{rec.get('finished_utc', '-')}"
+        )
+        if rec.get("status") == "failed":
+            first_line = (rec.get("error") or "").splitlines()[0]
+            print(f"{'':<{width}}  -> {rec.get('executed')}: {first_line}")
+    return 0
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    root = repo_root()
+    targets = [Layout.for_profile(load_profile(args.profile).name).root, root / "book" / "_build"]
+    for target in targets:
+        if target.exists():
+            shutil.rmtree(target)
+            print(f"removed {target}")
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from repro.core import manifests
+
+    entries = manifests.load_all()
+    if args.data_command == "list":
+        for entry in entries.values():
+            files = len(entry.files)
+            where = f"{files} file(s)" if entry.kind != "synthetic" else "generated"
+            print(f"{entry.name:<40} {entry.kind:<11} {where:<12} {entry.manifest.name}")
+        return 0
+    names = args.names or (list(entries) if args.data_command == "verify" else [])
+    if not names:
+        raise ParameterError("repro data fetch: name at least one entry (see `repro data list`)")
+    failed = 0
+    for name in names:
+        if name not in entries:
+            raise ManifestError(f"no data-manifest entry named '{name}' (see `repro data list`)")
+        action = manifests.fetch if args.data_command == "fetch" else manifests.verify
+        try:
+            for path, state in action(entries[name]):
+                print(f"{name}: {path}: {state}")
+        except DataError as exc:
+            failed += 1
+            print(f"error: {exc}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="repro", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_profile(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument(
+            "--profile",
+            default=DEFAULT_PROFILE,
+            help="profile name (smoke, local, paper) or path to a YAML file",
+        )
+        return p
+
+    run = with_profile(sub.add_parser("run", help="execute the notebooks of a profile"))
+    _add_run_options(run)
+    run.set_defaults(func=cmd_run)
+    book = with_profile(sub.add_parser("book", help="build the book from what ran"))
+    book.add_argument("--force", dest="force_book", action="store_true", help="rebuild anyway")
+    book.set_defaults(func=cmd_book)
+    build = with_profile(sub.add_parser("build", help="run, then build the book"))
+    _add_run_options(build)
+    build.set_defaults(func=cmd_build)
+    with_profile(sub.add_parser("status", help="last run per notebook")).set_defaults(
+        func=cmd_status
+    )
+    with_profile(
+        sub.add_parser("clean", help="remove a profile's build and the HTML")
+    ).set_defaults(func=cmd_clean)
+    data = sub.add_parser("data", help="list, fetch or verify data-manifest entries")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    data_sub.add_parser("list", help="every entry")
+    data_sub.add_parser("fetch", help="download and verify").add_argument("names", nargs="*")
+    data_sub.add_parser("verify", help="check checksums").add_argument("names", nargs="*")
+    data.set_defaults(func=cmd_data)
+    for module_name in PAPER_CLIS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="repro: %(message)s",
+        stream=sys.stderr,
+    )
+    # papermill logs every notebook it inspects at INFO; our own progress lines suffice.
+    logging.getLogger("papermill").setLevel(logging.WARNING)
+    try:
+        return int(args.func(args) or 0)
+    except USER_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
