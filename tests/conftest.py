@@ -19,10 +19,20 @@ def write_notebook(path: Path, params: str, body: str) -> Path:
         cell,
         nbformat.v4.new_code_cell(textwrap.dedent(body).strip()),
     ]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
     return path
+
+
+@pytest.fixture
+def make_notebook():
+    """The :func:`write_notebook` helper, for tests in other folders."""
+    return write_notebook
 
 
 @pytest.fixture

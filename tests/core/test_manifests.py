@@ -53,7 +53,9 @@ def test_corrupt_download_is_rejected_and_leaves_nothing(server, tmp_path):
     (www / "train.tsv").write_bytes(b"corrupt")
     root = tmp_path / "data"
     spec = _spec(f"{base}/train.tsv", hashlib.sha256(GOOD).hexdigest())
-    with pytest.raises(DataError, match=r"glue_rte: .*train\.tsv: downloaded sha256 .* does not match"):
+    with pytest.raises(
+        DataError, match=r"glue_rte: .*train\.tsv: downloaded sha256 .* does not match"
+    ):
         manifests.fetch_file(spec, root, "glue_rte")
     assert not (root / spec.path).exists()
     assert list((root / "glue" / "RTE").iterdir()) == []
@@ -108,8 +110,10 @@ def test_schema_errors_name_file_and_field(tmp_path):
     bad.write_text("entries:\n  - name: x\n    kind: weird\n")
     with pytest.raises(ManifestError, match="field 'kind' must be one of"):
         manifests.load_manifest(bad)
-    bad.write_text("entries:\n  - name: x\n    kind: dataset\n    files:\n      - path: ../etc/passwd\n")
-    with pytest.raises(ManifestError, match="without '..'"):
+    bad.write_text(
+        "entries:\n  - name: x\n    kind: dataset\n    files:\n      - path: ../etc/passwd\n"
+    )
+    with pytest.raises(ManifestError, match=r"without '\.\.'"):
         manifests.load_manifest(bad)
 
 

@@ -64,5 +64,5 @@ def test_profile_with_misspelled_parameter_fails_before_running(mini_project, tm
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nnotebooks:\n  demo/alpha:\n    parameters: {nn: 1}\n")
     profile = load_profile(str(bad))
-    with pytest.raises(ParameterError, match="demo/alpha.*unknown parameter 'nn'"):
+    with pytest.raises(ParameterError, match=r"demo/alpha.*unknown parameter 'nn'"):
         resolve_parameters(select(profile), [], mini_project)

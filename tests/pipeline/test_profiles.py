@@ -58,7 +58,8 @@ def test_malformed_yaml_names_file_and_line(tmp_path: Path):
 def test_unknown_field_and_unknown_profile(tmp_path: Path):
     bad = tmp_path / "odd.yaml"
     bad.write_text("name: x\nnotebooks:\n  demo/a: {parameter: {}}\n")
-    with pytest.raises(ProfileError, match=r"notebooks\.demo/a: unknown field\(s\) \['parameter'\]"):
+    expected = r"notebooks\.demo/a: unknown field\(s\) \['parameter'\]"
+    with pytest.raises(ProfileError, match=expected):
         load_profile(str(bad))
     with pytest.raises(ProfileError, match="unknown profile 'nosuch'"):
         load_profile("nosuch")

@@ -64,7 +64,8 @@ def test_failure_is_isolated_and_shown_as_failure_page(mini_project: Path):
     record = layout.read_status()["demo/beta"]
     assert "beta failed on purpose" in record["error"]
     executed = nbformat.read(layout.executed("demo/beta"), as_version=4)
-    tracebacks = [o for c in executed.cells for o in c.get("outputs", []) if o.output_type == "error"]
+    outputs = [o for cell in executed.cells for o in cell.get("outputs", [])]
+    tracebacks = [o for o in outputs if o.output_type == "error"]
     assert tracebacks and tracebacks[0].evalue == "beta failed on purpose"
     assert not layout.artifacts("demo/beta").exists(), "stale artifacts must not survive a failure"
 

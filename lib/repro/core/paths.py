@@ -9,10 +9,15 @@ from pathlib import Path
 DATA_ENV = "REPRO_DATA_DIR"
 #: Environment variable naming the build folder (executed notebooks, artifacts, caches).
 BUILD_ENV = "REPRO_BUILD_DIR"
+#: Environment variable naming another project root (notebooks/, profiles/, lib/); for tests.
+ROOT_ENV = "REPRO_ROOT"
 
 
 def repo_root() -> Path:
-    """The repository root: the folder above ``lib/`` that holds ``pyproject.toml``."""
+    """The project root: ``$REPRO_ROOT``, else the folder above ``lib/`` with ``pyproject.toml``."""
+    value = os.environ.get(ROOT_ENV)
+    if value:
+        return Path(value).expanduser().resolve()
     here = Path(__file__).resolve()
     for parent in here.parents:
         if (parent / "pyproject.toml").is_file() and (parent / "lib").is_dir():

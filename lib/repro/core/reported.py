@@ -61,6 +61,7 @@ def wide_table(df: pd.DataFrame, table: str, protocol: str | None = None) -> pd.
     wide = rows.pivot_table(index=["model", "backbone"], columns="column", values="value")
     wide = wide.reindex(index=pd.MultiIndex.from_tuples(models), columns=order)
     wide.index.names = ["model", "backbone"]
+    wide.columns.name = None
     return wide.reset_index()
 
 
@@ -224,4 +225,6 @@ def transcribed_wide(item_id: str, source: str) -> pd.DataFrame:
     order_rows = list(dict.fromkeys(rows["row"]))
     order_cols = list(dict.fromkeys(rows["column"]))
     wide = rows.pivot_table(index="row", columns="column", values="value", aggfunc="first")
-    return wide.reindex(index=order_rows, columns=order_cols).reset_index()
+    wide = wide.reindex(index=order_rows, columns=order_cols)
+    wide.columns.name = None
+    return wide.reset_index()

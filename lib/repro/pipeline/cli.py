@@ -60,7 +60,10 @@ def _make_executor(args: argparse.Namespace):
         from repro.pipeline.ray_executor import RayExecutor
 
         return RayExecutor(address=args.address)
-    return None
+    from repro.pipeline.execute import LocalExecutor
+
+    gpus = [g.strip() for g in args.gpus.split(",") if g.strip()]
+    return LocalExecutor(args.jobs, gpus=gpus)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -12,9 +12,9 @@ import shutil
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -99,35 +99,81 @@ def run_job(job: Job) -> JobResult:
 
 
 class LocalExecutor:
-    """Runs jobs in ``workers`` local processes (spawned, so each has a clean environment)."""
+    """Runs jobs in ``workers`` local processes (spawned, so each has a clean environment).
 
-    def __init__(self, workers: int = 1):
+    A job that asks for GPUs gets that many ids from ``gpus`` in ``CUDA_VISIBLE_DEVICES``
+    (its kernel inherits it) and waits while they are busy; with no GPUs given, it runs
+    on the CPU. A worker process that dies is replaced and its job retried up to
+    ``max_retries`` times, then reported as failed.
+    """
+
+    def __init__(self, workers: int = 1, gpus: Sequence[str] = (), max_retries: int = 1):
         self.workers = max(1, int(workers))
+        self.gpus = [str(g) for g in gpus]
+        self.max_retries = max_retries
+
+    def _with_gpus(self, job: Job, free: list[str]) -> tuple[Job, list[str]] | None:
+        wanted = int(job.resources.get("gpus", 0) or 0)
+        if not self.gpus or wanted == 0:
+            return job, []
+        if wanted > len(self.gpus):
+            raise ValueError(f"{job.notebook_id}: needs {wanted} GPUs, only {len(self.gpus)} given")
+        if wanted > len(free):
+            return None
+        taken = [free.pop(0) for _ in range(wanted)]
+        env = {**job.env, "CUDA_VISIBLE_DEVICES": ",".join(taken)}
+        return replace(job, env=env), taken
 
     def run(
         self, jobs: Iterable[Job], on_start: Callable[[Job], None] | None = None
     ) -> Iterator[JobResult]:
         """Yield results as jobs finish."""
-        jobs = list(jobs)
-        if not jobs:
+        queue = list(jobs)
+        if not queue:
             return
-        context = get_context("spawn")
-        with ProcessPoolExecutor(max_workers=self.workers, mp_context=context) as pool:
-            queue = list(jobs)
-            running: dict[Future[JobResult], Job] = {}
+        free = list(self.gpus)
+        attempts: dict[str, int] = {}
+        pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
+        running: dict[Future[JobResult], tuple[Job, list[str]]] = {}
+        try:
             while queue or running:
-                while queue and len(running) < self.workers:
-                    job = queue.pop(0)
-                    if on_start:
-                        on_start(job)
-                    running[pool.submit(run_job, job)] = job
+                for job in list(queue):
+                    if len(running) >= self.workers:
+                        break
+                    placed = self._with_gpus(job, free)
+                    if placed is None:
+                        continue
+                    queue.remove(job)
+                    if on_start and job.notebook_id not in attempts:
+                        on_start(placed[0])
+                    attempts[job.notebook_id] = attempts.get(job.notebook_id, 0) + 1
+                    running[pool.submit(run_job, placed[0])] = (job, placed[1])
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
+                broken = False
                 for future in done:
-                    job = running.pop(future)
+                    job, taken = running.pop(future)
+                    free.extend(taken)
                     try:
                         yield future.result()
                     except Exception as exc:  # the worker process itself died
-                        yield JobResult(job.notebook_id, "failed", 0.0, f"worker crashed: {exc}")
+                        broken = True
+                        if attempts[job.notebook_id] <= self.max_retries:
+                            queue.insert(0, job)
+                        else:
+                            note = f"worker crashed: {exc}"
+                            yield JobResult(job.notebook_id, "failed", 0.0, note)
+                if broken:  # a dead worker breaks the whole pool: replace it, requeue the rest
+                    for future, (job, taken) in running.items():
+                        future.cancel()
+                        free.extend(taken)
+                        queue.insert(0, job)
+                    running.clear()
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = ProcessPoolExecutor(
+                        max_workers=self.workers, mp_context=get_context("spawn")
+                    )
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def stderr_is_tty() -> bool:
