@@ -129,3 +129,43 @@ def test_committed_manifests_parse():
     entries = manifests.load_all()
     for entry in entries.values():
         assert entry.description, f"{entry.name}: add a description"
+
+
+def _tar_with(tmp_path: Path, name: str, data: bytes = b"x") -> Path:
+    import io
+    import tarfile
+
+    archive = tmp_path / "a.tar"
+    with tarfile.open(archive, "w") as tf:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        tf.addfile(info, io.BytesIO(data))
+    return archive
+
+
+@pytest.mark.parametrize("name", ["/etc/evil", "../evil", "ok/../../evil"])
+def test_extraction_refuses_escaping_members(tmp_path, name):
+    archive = _tar_with(tmp_path, name)
+    with pytest.raises(DataError, match="refusing archive member"):
+        manifests.safe_extract(archive, tmp_path / "out")
+    assert not (tmp_path / "evil").exists() and not list((tmp_path / "out").iterdir())
+
+
+def test_extraction_of_a_good_archive(tmp_path):
+    archive = _tar_with(tmp_path, "train/v1.json", b"{}")
+    manifests.safe_extract(archive, tmp_path / "out")
+    assert (tmp_path / "out" / "train" / "v1.json").read_bytes() == b"{}"
+
+
+def test_no_unsafe_deserialisation_in_the_library():
+    """No pickle, and torch.load only with weights_only=True (downloaded files are untrusted)."""
+    import re
+
+    from repro.core.paths import repo_root
+
+    for path in (repo_root() / "lib" / "repro").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\bpickle\.loads?\(", text), f"{path}: pickle.load"
+        for call in re.finditer(r"torch\.load\(([^)]*)\)", text):
+            assert "weights_only=True" in call.group(1), f"{path}: {call.group(0)}"
+        assert "allow_pickle=True" not in text, f"{path}: np.load(allow_pickle=True)"

@@ -51,6 +51,12 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
         help="where notebook jobs run (ray needs the [ray] extra)",
     )
     parser.add_argument(
+        "--gpus",
+        default="",
+        help="GPU ids the local executor hands to jobs that ask for GPUs, e.g. 0,1 "
+        "(default: none; such jobs then run on the CPU)",
+    )
+    parser.add_argument(
         "--address", default=None, help="Ray cluster address for --executor ray (auto or HOST:PORT)"
     )
 

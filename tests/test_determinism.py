@@ -1,0 +1,69 @@
+"""Determinism: the smoke profile run twice gives the same CSV artifacts.
+
+Every table must be byte-identical, except where a documented tolerance applies:
+``TOLERANCES`` maps a notebook id to the relative tolerance of its numeric
+columns, for results whose floating-point sums depend on thread scheduling.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from repro.core.paths import repo_root
+
+pytestmark = pytest.mark.slow
+#: notebook id -> relative tolerance for numeric columns (none needed so far).
+TOLERANCES: dict[str, float] = {}
+
+
+def _smoke_run(build: Path) -> Path:
+    env = {**os.environ, "REPRO_BUILD_DIR": str(build)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "repro.pipeline.cli", "run", "--profile", "smoke", "--force"],
+        capture_output=True, text=True, timeout=900, env=env, cwd=repo_root(),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return build / "smoke" / "artifacts"
+
+
+def _reference(tmp_path: Path) -> Path:
+    """The smoke build of this checkout when it completed cleanly, else a fresh run."""
+    main = repo_root() / "build" / "smoke"
+    status = main / "status.json"
+    if status.is_file():
+        notebooks = json.loads(status.read_text())["notebooks"]
+        if notebooks and all(rec["status"] == "ok" for rec in notebooks.values()):
+            return main / "artifacts"
+    return _smoke_run(tmp_path / "first")
+
+
+def test_smoke_csvs_are_reproducible(tmp_path: Path):
+    first = _reference(tmp_path)
+    second = _smoke_run(tmp_path / "second")
+    csvs = sorted(p.relative_to(first) for p in first.rglob("*.csv"))
+    assert csvs == sorted(p.relative_to(second) for p in second.rglob("*.csv"))
+    differing = []
+    for rel in csvs:
+        a, b = (first / rel).read_bytes(), (second / rel).read_bytes()
+        if a == b:
+            continue
+        notebook = str(rel.parent)
+        tol = TOLERANCES.get(notebook)
+        if tol is None:
+            differing.append(str(rel))
+            continue
+        da, db = pd.read_csv(first / rel), pd.read_csv(second / rel)
+        num = da.select_dtypes("number").columns
+        assert da.drop(columns=num).equals(db.drop(columns=num)), rel
+        np.testing.assert_allclose(
+            da[num].to_numpy(), db[num].to_numpy(), rtol=tol, err_msg=str(rel)
+        )
+    assert not differing, f"CSV artifacts differ between two smoke runs: {differing}"
