@@ -155,3 +155,46 @@ def test_interrupted_download(tmp_path):
     assert not (tmp_path / "demo" / "a.bin").exists()
     assert list((tmp_path / "demo").iterdir()) == []  # no partial file left behind
     assert manifests.read_lock(tmp_path) == {}  # and no checksum recorded for it
+
+
+@pytest.fixture
+def release_dir(tmp_path: Path) -> Path:
+    """A small embedding folder in the TWLV-I release format."""
+    import numpy as np
+
+    from repro.twlv.io import make_split, write_release_split
+
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 12), ("val", 6)):
+        clips = [rng.normal(size=(2, 8)).astype(np.float32) for _ in range(n)]
+        write_release_split(make_split(np.arange(n) % 3, clips), tmp_path / "emb" / split)
+    return tmp_path / "emb"
+
+
+def test_truncated_npy(release_dir: Path):
+    target = release_dir / "train" / "000001_c.npy"
+    target.write_bytes(target.read_bytes()[:100])
+    proc = _repro("twlv", "evaluate", str(release_dir), "--protocol", "knn")
+    assert proc.returncode == 2
+    assert "000001_c.npy: unreadable .npy" in _one_line_error(proc)
+
+
+def test_wrong_array_shape(release_dir: Path):
+    import numpy as np
+
+    np.save(release_dir / "train" / "000002_c.npy", np.zeros(8, np.float32))
+    proc = _repro("twlv", "evaluate", str(release_dir), "--protocol", "knn")
+    assert proc.returncode == 2
+    assert "000002_c.npy: array of shape (8,), expected (n_clips, D)" in _one_line_error(proc)
+
+
+def test_malformed_glue_tsv(tmp_path: Path):
+    glue = tmp_path / "RTE"
+    glue.mkdir()
+    rows = "index\tsentence1\tsentence2\tlabel\n0\ta b\tc d\tentailment\n1\tonly two\n"
+    for name in ("train.tsv", "dev.tsv"):
+        (glue / name).write_text(rows)
+    proc = _repro("crild", "run", "--data", str(glue), "--task", "rte", "--method", "KD",
+                  "--teacher", str(tmp_path / "teacher"))  # fmt: skip
+    assert proc.returncode == 2
+    assert "train.tsv:3: 2 fields; expected 4 (ragged row)" in _one_line_error(proc)

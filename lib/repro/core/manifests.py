@@ -32,6 +32,7 @@ import numpy as np
 import yaml
 
 from repro.core.atomic import atomic_write_text
+from repro.core.errors import InputError
 from repro.core.paths import data_root, repo_root
 
 KINDS = ("synthetic", "dataset", "checkpoint", "embeddings")
@@ -39,11 +40,11 @@ LOCK_NAME = "checksums.lock.json"
 CHUNK = 1 << 20
 
 
-class ManifestError(ValueError):
+class ManifestError(InputError):
     """A manifest file is malformed; the message names the file and the field."""
 
 
-class DataError(RuntimeError):
+class DataError(InputError):
     """A data file is missing, corrupt or could not be fetched; the message names it."""
 
 

@@ -14,14 +14,15 @@ import sys
 import time
 from collections.abc import Sequence
 
+from repro.core.errors import InputError
 from repro.core.manifests import DataError, ManifestError
 from repro.core.paths import repo_root
 from repro.pipeline.layout import BuildFolderError, Layout
 from repro.pipeline.params import ParameterError
-from repro.pipeline.profiles import DEFAULT_PROFILE, ProfileError, load_profile
+from repro.pipeline.profiles import DEFAULT_PROFILE, load_profile
 
 log = logging.getLogger("repro")
-USER_ERRORS = (ProfileError, ParameterError, ManifestError, DataError, BuildFolderError)
+USER_ERRORS = (InputError, BuildFolderError)
 #: Paper subpackages that may contribute subcommands (``repro twlv ...``) via ``cli.add_parser``.
 PAPER_CLIS = ("repro.twlv.cli", "repro.nash.cli", "repro.crild.cli")
 
@@ -217,7 +218,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # papermill logs every notebook it inspects at INFO; our own progress lines suffice.
     logging.getLogger("papermill").setLevel(logging.WARNING)
     try:
-        return int(args.func(args) or 0)
+        # Paper subcommands register `handler`; the pipeline's own register `func`.
+        command = getattr(args, "func", None) or args.handler
+        return int(command(args) or 0)
     except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

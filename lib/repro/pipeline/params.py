@@ -15,8 +15,10 @@ from typing import Any
 
 import yaml
 
+from repro.core.errors import InputError
 
-class ParameterError(ValueError):
+
+class ParameterError(InputError):
     """A parameter does not match the notebook's parameters cell."""
 
 

@@ -26,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from repro.core.errors import InputError
 from repro.core.paths import repo_root
 
 PROFILE_KEYS = {"name", "description", "defaults", "notebooks"}
@@ -33,7 +34,7 @@ ENTRY_KEYS = {"parameters", "inputs", "data", "resources", "timeout_s"}
 DEFAULT_PROFILE = "local"
 
 
-class ProfileError(ValueError):
+class ProfileError(InputError):
     """A profile is malformed; the message names the file and the field."""
 
 
