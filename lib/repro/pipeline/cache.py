@@ -6,7 +6,8 @@ The key of a notebook under a profile combines:
 - ``parameters``: the resolved parameter values;
 - ``lib``: the bytes of every ``repro`` module it imports, followed transitively
   through ``lib/repro`` (a change in an unrelated module does not invalidate it);
-- ``inputs``: the bytes of the repository files the profile lists for it;
+- ``inputs``: the bytes of the repository files the profile lists for it, and of every
+  ``reported/*.csv`` when it imports :mod:`repro.core.reported`;
 - ``data``: for data-manifest entries, the manifest record and each local file's
   size and modification time (hashing gigabytes on every build would be too slow).
 """
@@ -125,6 +126,10 @@ def cache_components(
     deps = lib_dependencies(code, lib)
     data = list(data)
     entries = manifests.load_all(root / "data_manifests") if data else {}
+    inputs = list(inputs)
+    if any(p.relative_to(lib).as_posix() == "repro/core/reported.py" for p in deps):
+        # Reading the papers' numbers makes every transcribed CSV an input.
+        inputs += sorted(p.relative_to(root).as_posix() for p in (root / "reported").glob("*.csv"))
     return {
         "source": _digest_json(cells),
         "parameters": _digest_json(dict(parameters)),

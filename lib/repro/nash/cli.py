@@ -1,0 +1,163 @@
+"""``repro nash ...``: latency and parameter counts of full vs NASH-compressed T5 models.
+
+Only ``argparse`` is imported at module level so that ``repro --help`` stays fast;
+torch and transformers are imported inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+ARCHS = ("t5-small", "t5-base", "t5-large")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--arch", choices=ARCHS, default="t5-base", help="model shape")
+    p.add_argument(
+        "--decoder-layers", type=int, default=3, help="decoder blocks kept (k), uniform selection"
+    )
+    p.add_argument(
+        "--encoder-sparsity",
+        type=float,
+        default=0.3,
+        help="fraction of encoder heads and FFN dims removed per layer",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON instead of a text table")
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Register ``nash latency`` and ``nash params`` on ``subparsers``; return ``nash``."""
+    nash = subparsers.add_parser("nash", help="NASH: latency and parameter counts of pruned T5")
+    sub = nash.add_subparsers(dest="nash_command", required=True)
+    lat = sub.add_parser("latency", help="time generate() for full vs shortened/narrowed random T5")
+    _common(lat)
+    lat.add_argument("--batch", type=int, default=1)
+    lat.add_argument("--input-len", type=int, default=128)
+    lat.add_argument("--output-len", type=int, default=20, help="forced number of generated tokens")
+    lat.add_argument("--beams", type=int, default=1, help="1 = greedy; 4 as for CNN/DM")
+    lat.add_argument("--repeats", type=int, default=5)
+    lat.add_argument("--warmup", type=int, default=1)
+    lat.add_argument("--threads", type=int, default=0, help="torch threads (0 = leave as is)")
+    lat.add_argument("--device", default="auto", help="cpu, cuda or auto")
+    lat.add_argument("--seed", type=int, default=0)
+    lat.set_defaults(func=run_latency)
+    par = sub.add_parser("params", help="exact parameter counts of the full and pruned model")
+    _common(par)
+    par.set_defaults(func=run_params)
+    return nash
+
+
+def _check(args: argparse.Namespace) -> None:
+    from repro.nash.arch import ARCH_SHAPES
+
+    layers = ARCH_SHAPES[args.arch].num_layers
+    if not 1 <= args.decoder_layers <= layers:
+        raise SystemExit(
+            f"--decoder-layers: expected 1..{layers} for {args.arch}, got {args.decoder_layers}"
+        )
+    if not 0.0 <= args.encoder_sparsity < 1.0:
+        raise SystemExit(
+            f"--encoder-sparsity: expected a value in [0, 1), got {args.encoder_sparsity}"
+        )
+
+
+def run_params(args: argparse.Namespace) -> int:
+    from repro.nash.accounting import params_report
+
+    _check(args)
+    rep = params_report(args.arch, args.decoder_layers, args.encoder_sparsity)
+    if args.json:
+        print(json.dumps(rep, indent=2))
+    else:
+        print(
+            f"{rep['arch']}: decoder layers kept {rep['decoder_layers_kept']}, "
+            f"encoder sparsity {rep['encoder_sparsity']:.3f}, overall {rep['overall_sparsity']:.3f}"
+        )
+        for part in ("total", "embedding", "encoder", "decoder", "lm_head"):
+            print(
+                f"  {part:<10} full {rep['full'][part]:>12,d}   pruned {rep['pruned'][part]:>12,d}"
+            )
+    return 0
+
+
+def latency_report(args: argparse.Namespace) -> dict:
+    """Full, decoder-only, encoder-only and NASH models of one shape, timed interleaved."""
+    import torch
+
+    from repro.nash.arch import random_t5, t5_config
+    from repro.nash.latency import GenerationSetup, measure, narrowed_model
+
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
+    device = (
+        ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
+    )
+    cfg = t5_config(args.arch)
+    full = random_t5(cfg, seed=args.seed).to(device)
+    k, s = args.decoder_layers, args.encoder_sparsity
+    models = {"full": full}
+    if k < cfg.num_decoder_layers:
+        models[f"decoder k={k}"] = narrowed_model(full, 0.0, k).to(device)
+    if s > 0:
+        models[f"encoder s={s:g}"] = narrowed_model(full, s, None, seed=args.seed).to(device)
+    if k < cfg.num_decoder_layers and s > 0:
+        models[f"nash k={k} s={s:g}"] = narrowed_model(full, s, k, seed=args.seed).to(device)
+    setup = GenerationSetup(args.batch, args.input_len, args.output_len, args.beams)
+    recs = measure(
+        models,
+        setup,
+        reference="full",
+        warmup=args.warmup,
+        repeats=args.repeats,
+        seed=args.seed,
+        with_parts=False,
+    )
+    return {
+        "arch": args.arch,
+        "setup": {
+            "batch": args.batch,
+            "input_len": args.input_len,
+            "output_len": args.output_len,
+            "num_beams": args.beams,
+            "repeats": args.repeats,
+            "warmup": args.warmup,
+        },
+        "environment": {key: recs[0][key] for key in ("device", "device_name", "threads", "dtype")},
+        "latency_ms": {r["config"]: r["median_ms"] for r in recs},
+        "iqr_ms": {r["config"]: r["iqr_ms"] for r in recs},
+        "speedup": {r["config"]: r["speedup"] for r in recs},
+        "params": {r["config"]: r["params"] for r in recs},
+    }
+
+
+def run_latency(args: argparse.Namespace) -> int:
+    _check(args)
+    rep = latency_report(args)
+    if args.json:
+        print(json.dumps(rep, indent=2))
+        return 0
+    env = rep["environment"]
+    print(
+        f"{rep['arch']} on {env['device_name']} ({env['device']}, {env['threads']} threads), "
+        f"setup {rep['setup']}"
+    )
+    for name, ms in rep["latency_ms"].items():
+        print(
+            f"  {name:<20} {ms:10.1f} ms  (IQR {rep['iqr_ms'][name]:.1f})  "
+            f"speedup {rep['speedup'][name]:.2f}x  params {rep['params'][name]:,d}"
+        )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry point: ``python -m repro.nash.cli nash params ...``."""
+    parser = argparse.ArgumentParser(prog="repro")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

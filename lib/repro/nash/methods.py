@@ -1,0 +1,317 @@
+"""NASH and its baselines on the synthetic task: one function per method, one experiment runner.
+
+Methods (all start from the same trained teacher of a seed):
+
+- ``nash``: uniform decoder shortening to k blocks, hard-concrete masks on the
+  encoder's heads and FFN dimensions with target sparsity s, pruning with
+  distillation from the teacher (the paper's description), physical pruning,
+  final fine-tuning.
+- ``nash_no_distill``: the same with cross-entropy only, as the release runs.
+- ``cofi``: CoFi-style masks on both stacks (heads, FFN dims and whole
+  sublayers; no hidden-dimension masks), one global target over all prunable
+  parameters, set to NASH's overall sparsity so the two are equally small.
+- ``decoder_only``: decoder shortening to k, then fine-tuning.
+- ``encoder_only``: encoder masks with target s, full decoder.
+- ``full``: the teacher, trained for as many extra steps as the others get
+  (pruning + final fine-tune), uncompressed: the quality and speed reference.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+import pandas as pd
+from transformers import T5ForConditionalGeneration
+
+from repro.core.seeding import derive_seed
+from repro.nash.arch import count_parameters, random_t5, tiny_t5_config
+from repro.nash.latency import GenerationSetup, measure
+from repro.nash.layers import select_decoder_layers, shorten_decoder
+from repro.nash.masks import DECODER_GROUPS, ENCODER_GROUPS, L0Masks
+from repro.nash.metrics import rouge
+from repro.nash.prune import prune_model, structure
+from repro.nash.sparsity import achieved_sparsity, decoder_prunable, encoder_prunable
+from repro.nash.synthetic import Seq2SeqBatch, SyntheticTask, ids_to_text, make_dataset
+from repro.nash.train import DistillConfig, PruneConfig, finetune, greedy_decode, prune_train
+
+
+class Method(StrEnum):
+    """Compression methods compared on the synthetic task."""
+
+    FULL = "full"
+    NASH = "nash"
+    NASH_NO_DISTILL = "nash_no_distill"
+    COFI = "cofi"
+    DECODER_ONLY = "decoder_only"
+    ENCODER_ONLY = "encoder_only"
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything one synthetic pruning experiment needs (one seed)."""
+
+    task: SyntheticTask = field(default_factory=SyntheticTask)
+    d_model: int = 64
+    d_ff: int = 256
+    num_heads: int = 4
+    num_layers: int = 4  # encoder and decoder depth of the teacher
+    n_train: int = 4000
+    n_test: int = 300
+    teacher_steps: int = 600
+    prune_steps: int = 300
+    warmup_steps: int = 150  # Lagrangian ramp (the release ramps over half the pruning run)
+    final_steps: int = 200
+    lr: float = 3e-3
+    prune_lr: float = 1e-3
+    final_lr: float | None = None  # final fine-tune learning rate (None = prune_lr)
+    reg_lr: float = 0.05
+    batch_size: int = 32
+    encoder_sparsity: float = 0.5
+    decoder_layers: int = 1
+    distill: DistillConfig = field(default_factory=DistillConfig)
+    latency_batch: int = 32
+    latency_repeats: int = 5
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.decoder_layers <= self.num_layers:
+            raise ValueError(f"decoder_layers={self.decoder_layers} not in [1, {self.num_layers}]")
+        if not 0.0 <= self.encoder_sparsity < 1.0:
+            raise ValueError(f"encoder_sparsity={self.encoder_sparsity} not in [0, 1)")
+
+    def model_config(self):
+        return tiny_t5_config(
+            vocab_size=self.task.vocab_size,
+            d_model=self.d_model,
+            d_ff=self.d_ff,
+            num_heads=self.num_heads,
+            num_layers=self.num_layers,
+        )
+
+    def cofi_target(self) -> float:
+        """NASH's overall prunable sparsity, used as CoFi's single target."""
+        return cofi_target(self.model_config(), self.encoder_sparsity, self.decoder_layers)
+
+
+def cofi_target(config, encoder_sparsity: float, decoder_layers: int) -> float:
+    """Overall prunable sparsity of NASH(s, k): CoFi's global target for an equally small model."""
+    enc, dec = encoder_prunable(config), decoder_prunable(config)
+    kept = (1 - encoder_sparsity) * enc + decoder_prunable(config, decoder_layers)
+    return 1.0 - kept / (enc + dec)
+
+
+def train_teacher(
+    cfg: ExperimentConfig, train: Seq2SeqBatch, seed: int
+) -> T5ForConditionalGeneration:
+    """A tiny T5 trained from scratch on the synthetic task."""
+    model = random_t5(cfg.model_config(), seed=derive_seed(seed, "init")).train()
+    finetune(
+        model,
+        train,
+        steps=cfg.teacher_steps,
+        lr=cfg.lr,
+        batch_size=cfg.batch_size,
+        seed=derive_seed(seed, "teacher"),
+    )
+    return model.eval()
+
+
+def _masked_run(
+    student,
+    teacher,
+    train,
+    cfg: ExperimentConfig,
+    seed: int,
+    *,
+    groups,
+    layer_gates,
+    target,
+    prunable,
+    decoder_map,
+    distill,
+):
+    masks = L0Masks(
+        student.config, groups, layer_gates=layer_gates, seed=derive_seed(seed, "masks")
+    )
+    pcfg = PruneConfig(
+        target_sparsity=target,
+        steps=cfg.prune_steps,
+        warmup_steps=cfg.warmup_steps,
+        lr=cfg.prune_lr,
+        reg_lr=cfg.reg_lr,
+        batch_size=cfg.batch_size,
+        distill=distill,
+    )
+    history = prune_train(
+        student,
+        masks,
+        train,
+        pcfg,
+        prunable=prunable,
+        seed=derive_seed(seed, "prune"),
+        teacher=teacher,
+        decoder_map=decoder_map,
+        distill_cfg=cfg.distill,
+    )
+    pruned = prune_model(student, masks.deterministic())
+    return pruned, history
+
+
+def compress(
+    method: Method | str,
+    teacher: T5ForConditionalGeneration,
+    train: Seq2SeqBatch,
+    cfg: ExperimentConfig,
+    seed: int,
+) -> tuple[T5ForConditionalGeneration, list[dict]]:
+    """Apply ``method`` to a copy of ``teacher``; return the final model and pruning history."""
+    method = Method(method)
+    if method is Method.FULL:  # same extra training as the others get, no compression
+        model = copy.deepcopy(teacher)
+        finetune(
+            model,
+            train,
+            steps=cfg.prune_steps + cfg.final_steps,
+            lr=cfg.prune_lr,
+            batch_size=cfg.batch_size,
+            seed=derive_seed(seed, "final", method.value),
+        )
+        return model.eval(), []
+    mcfg = teacher.config
+    keep = select_decoder_layers(mcfg.num_decoder_layers, cfg.decoder_layers)
+    enc = encoder_prunable(mcfg)
+    history: list[dict] = []
+    if method is Method.DECODER_ONLY:
+        model = shorten_decoder(teacher, keep)
+    elif method in (Method.NASH, Method.NASH_NO_DISTILL):
+        model, history = _masked_run(
+            shorten_decoder(teacher, keep),
+            teacher,
+            train,
+            cfg,
+            seed,
+            groups=ENCODER_GROUPS,
+            layer_gates=False,
+            target=cfg.encoder_sparsity,
+            prunable=enc,
+            decoder_map=keep,
+            distill=method is Method.NASH,
+        )
+    elif method is Method.ENCODER_ONLY:
+        full_map = list(range(mcfg.num_decoder_layers))
+        model, history = _masked_run(
+            copy.deepcopy(teacher),
+            teacher,
+            train,
+            cfg,
+            seed,
+            groups=ENCODER_GROUPS,
+            layer_gates=False,
+            target=cfg.encoder_sparsity,
+            prunable=enc,
+            decoder_map=full_map,
+            distill=False,
+        )
+    else:  # CoFi: both stacks, layer gates, one global target
+        full_map = list(range(mcfg.num_decoder_layers))
+        model, history = _masked_run(
+            copy.deepcopy(teacher),
+            teacher,
+            train,
+            cfg,
+            seed,
+            groups=ENCODER_GROUPS + DECODER_GROUPS,
+            layer_gates=True,
+            target=cofi_target(mcfg, cfg.encoder_sparsity, cfg.decoder_layers),
+            prunable=enc + decoder_prunable(mcfg),
+            decoder_map=full_map,
+            distill=False,
+        )
+    finetune(
+        model,
+        train,
+        steps=cfg.final_steps,
+        lr=cfg.prune_lr if cfg.final_lr is None else cfg.final_lr,
+        batch_size=cfg.batch_size,
+        seed=derive_seed(seed, "final", method.value),
+    )
+    return model.eval(), history
+
+
+def evaluate(
+    model: T5ForConditionalGeneration, test: Seq2SeqBatch, task: SyntheticTask
+) -> dict[str, float]:
+    """ROUGE-1/2/L and exact match of greedy outputs on ``test``."""
+    out = greedy_decode(model, test, max_new_tokens=task.max_target_len + 1)
+    preds = [ids_to_text(o[1:]) for o in out]
+    refs = [ids_to_text(lab) for lab in test.labels]
+    scores = rouge(preds, refs, use_stemmer=False)
+    scores["exact_match"] = sum(p == r for p, r in zip(preds, refs, strict=True)) / len(refs)
+    return scores
+
+
+def run_seed(
+    cfg: ExperimentConfig, methods: list[str], seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """All ``methods`` for one seed.
+
+    Returns:
+        ``(results, history)``: a long table ``method, seed, metric, value``
+        (ROUGE, exact match, parameters, latency median/IQR and speedup against
+        the teacher, measured interleaved) and the pruning histories.
+    """
+    train = make_dataset(cfg.task, cfg.n_train, derive_seed(seed, "train"))
+    test = make_dataset(cfg.task, cfg.n_test, derive_seed(seed, "test"))
+    teacher = train_teacher(cfg, train, seed)
+    models, rows, hist = {}, [], []
+    for m in methods:
+        model, history = compress(m, teacher, train, cfg, seed)
+        models[m] = model
+        hist += [{"method": m, "seed": seed, **h} for h in history]
+        metrics = {
+            **evaluate(model, test, cfg.task),
+            "params": count_parameters(model)["total"],
+            **achieved_sparsity(structure(model), teacher.config),
+        }
+        rows += [
+            {"method": m, "seed": seed, "metric": k, "value": float(v)} for k, v in metrics.items()
+        ]
+    timed = {"full": models.get("full", teacher), **{m: models[m] for m in methods if m != "full"}}
+    setup = GenerationSetup(
+        cfg.latency_batch, cfg.task.max_source_len + 1, cfg.task.max_target_len + 1
+    )
+    for rec in measure(
+        timed, setup, reference="full", repeats=cfg.latency_repeats, seed=seed, with_parts=False
+    ):
+        if rec["config"] in methods:
+            for key in ("median_ms", "iqr_ms", "speedup"):
+                rows.append(
+                    {"method": rec["config"], "seed": seed, "metric": key, "value": rec[key]}
+                )
+    return pd.DataFrame(rows), pd.DataFrame(hist)
+
+
+def run_experiment(
+    cfg: ExperimentConfig, methods: list[str], seeds: list[int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`run_seed` for every seed, concatenated."""
+    for m in methods:
+        Method(m)  # fail early on an unknown name
+    parts = [run_seed(cfg, methods, s) for s in seeds]
+    return pd.concat([p[0] for p in parts], ignore_index=True), pd.concat(
+        [p[1] for p in parts], ignore_index=True
+    )
+
+
+def config_record(cfg: ExperimentConfig) -> dict:
+    """The configuration as a flat JSON-friendly dict."""
+    return asdict(cfg)
+
+
+def summarize(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std over seeds: one row per method, columns ``<metric>_mean`` / ``_std``."""
+    g = results.groupby(["method", "metric"])["value"].agg(["mean", "std", "count"]).reset_index()
+    wide = g.pivot(index="method", columns="metric", values=["mean", "std"])
+    wide.columns = [f"{metric}_{stat}" for stat, metric in wide.columns]
+    return wide.reset_index()

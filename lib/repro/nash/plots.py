@@ -1,0 +1,114 @@
+"""Figures for the NASH pages. Each function takes a results table and returns a Figure."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+
+def _k_order(values) -> list[str]:
+    ks = sorted({v for v in values if v != "all"}, key=int)
+    return (["all"] if "all" in set(values) else []) + sorted(ks, key=int, reverse=True)
+
+
+def latency_anatomy(df: pd.DataFrame, title: str) -> Figure:
+    """Speedup against decoder depth, one line per encoder sparsity, one panel per setup.
+
+    Each line is one interleaved group (one encoder sparsity); its ``k=all`` point
+    is the narrowed model with the full decoder (speedup 1 for sparsity 0).
+
+    Args:
+        df: Records of :func:`repro.nash.latency.latency_grid` (columns ``arch``,
+            ``decoder_layers``, ``encoder_sparsity``, ``batch``, ``output_len``,
+            ``num_beams``, ``speedup``).
+        title: Figure title (should name the device).
+    """
+    panels = df[["arch", "batch", "output_len", "num_beams"]].drop_duplicates().to_numpy().tolist()
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(3.6 * len(panels), 3.4), squeeze=False, sharey=True
+    )
+    for ax, (arch, batch, out_len, beams) in zip(axes[0], panels, strict=True):
+        sub = df[
+            (df.arch == arch)
+            & (df.batch == batch)
+            & (df.output_len == out_len)
+            & (df.num_beams == beams)
+        ]
+        if (
+            "sparsity_group" in sub
+        ):  # the full reference is re-timed in every group; keep each group's own
+            sub = sub[sub.encoder_sparsity == sub.sparsity_group]
+        order = _k_order(sub.decoder_layers.unique())
+        for s, g in sub.groupby("encoder_sparsity"):
+            g = g.set_index("decoder_layers").reindex(order).dropna(subset=["speedup"])
+            ax.plot(range(len(g)), g.speedup, marker="o", label=f"encoder sparsity {s:g}")
+            ax.set_xticks(range(len(g)), g.index)
+        ax.axhline(1.0, color="grey", lw=0.8, ls=":")
+        search = "greedy" if beams == 1 else f"beam {beams}"
+        ax.set_title(f"{arch}, batch {batch}, {out_len} tokens, {search}", fontsize=9)
+        ax.set_xlabel("decoder layers kept (k)")
+        ax.legend(fontsize=7)
+    axes[0][0].set_ylabel("speedup vs full model (x)")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def time_breakdown(df: pd.DataFrame, title: str) -> Figure:
+    """Stacked bars of encoder / decoder / output layer / other time per configuration."""
+    parts = ["encoder_ms", "decoder_ms", "lm_head_ms", "other_ms"]
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.55 * len(df)), 3.4))
+    bottom = np.zeros(len(df))
+    for p in parts:
+        ax.bar(range(len(df)), df[p], bottom=bottom, label=p.replace("_ms", ""))
+        bottom += df[p].to_numpy()
+    ax.set_xticks(range(len(df)), df["config"], rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("ms per generate call")
+    ax.legend(fontsize=7)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def quality_vs_speedup(summary: pd.DataFrame, metric: str, title: str) -> Figure:
+    """Mean quality against mean measured speedup per method, error bars = std over seeds.
+
+    Args:
+        summary: Output of :func:`repro.nash.methods.summarize` (``<metric>_mean``/``_std``).
+    """
+    fig, ax = plt.subplots(figsize=(6.2, 3.6))
+    for _, row in summary.iterrows():
+        x = row.get("speedup_mean", 1.0)
+        xerr = row.get("speedup_std", 0.0)
+        ax.errorbar(
+            x,
+            row[f"{metric}_mean"],
+            xerr=0.0 if pd.isna(xerr) else xerr,
+            yerr=0.0 if pd.isna(row[f"{metric}_std"]) else row[f"{metric}_std"],
+            marker="o",
+            capsize=3,
+            label=row["method"],
+        )
+    ax.set_xlabel("measured speedup vs teacher (x)")
+    ax.set_ylabel(metric)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def sparsity_trajectory(history: pd.DataFrame, title: str) -> Figure:
+    """Expected sparsity and the ramped target against step, per method (first seed)."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    first = history[history.seed == history.seed.min()]
+    for method, g in first.groupby("method"):
+        ax.plot(g.step, g.expected_sparsity, label=f"{method}: expected")
+        ax.plot(g.step, g.target, ls="--", lw=0.8, label=f"{method}: target")
+    ax.set_xlabel("pruning step")
+    ax.set_ylabel("sparsity")
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig

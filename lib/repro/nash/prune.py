@@ -1,0 +1,143 @@
+"""Physical pruning: remove masked heads and FFN dimensions so that a smaller T5 remains.
+
+The mask values are first folded into the weights (a kept head's columns of ``o``
+and a kept FFN dimension's column of ``wo`` are multiplied by its gate, as the
+release's ``update_params_t5`` does), then zero-gated units are cut out of
+``q, k, v, o`` and ``wi, wo``. The pruned model's outputs equal the masked model's.
+
+T5 computes its relative position bias once, in block 0, for all heads, and every
+later block adds it to its scores. A pruned attention module therefore keeps the
+index of its surviving heads (``kept_heads``) and the attention function
+registered here selects those rows of the shared bias. A sublayer that loses all
+heads keeps one head whose output columns are zero (no zero-width tensors).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch import nn
+from transformers import AttentionInterface, T5ForConditionalGeneration
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
+from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
+
+from repro.nash.masks import _targets
+
+ATTN_IMPLEMENTATION = "nash_pruned_sdpa"
+
+
+def _sliced_bias_attention(module, query, key, value, attention_mask, **kwargs):
+    """SDPA attention that first selects the module's kept heads of the shared position bias."""
+    bias = kwargs.pop("position_bias", None)
+    kept = getattr(module, "kept_heads", None)
+    if bias is not None and kept is not None and bias.shape[1] != query.shape[1]:
+        bias = bias.index_select(1, kept.to(bias.device))
+    return sdpa_attention_forward(
+        module, query, key, value, attention_mask, position_bias=bias, **kwargs
+    )
+
+
+AttentionInterface.register(ATTN_IMPLEMENTATION, _sliced_bias_attention)
+# Masks must be built in the SDPA format too, or padding is handled differently.
+AttentionMaskInterface.register(ATTN_IMPLEMENTATION, sdpa_mask)
+
+
+def _linear_from(weight: torch.Tensor) -> nn.Linear:
+    """A bias-free ``nn.Linear`` holding ``weight`` (``float[out, in]``); no re-initialisation."""
+    new = nn.Linear(1, 1, bias=False, device="meta")
+    new.weight = nn.Parameter(weight)
+    new.out_features, new.in_features = weight.shape
+    return new
+
+
+def _keep_rows(linear: nn.Linear, rows: torch.Tensor) -> nn.Linear:
+    w = linear.weight.data
+    return _linear_from(w.index_select(0, rows.to(w.device)).clone())
+
+
+def _keep_cols(linear: nn.Linear, cols: torch.Tensor, scale: torch.Tensor) -> nn.Linear:
+    w = linear.weight.data
+    return _linear_from(w.index_select(1, cols.to(w.device)) * scale[None, :].to(w.device, w.dtype))
+
+
+def prune_attention(attn: nn.Module, gate: torch.Tensor) -> None:
+    """Fold ``gate`` (``float[H_current]``) into ``attn`` and drop heads with gate 0, in place."""
+    d_kv = attn.key_value_proj_dim
+    kept = torch.nonzero(gate > 0).flatten()
+    scale = gate.detach()
+    if kept.numel() == 0:  # keep one head with zero output instead of a zero-width layer
+        kept, scale = torch.zeros(1, dtype=torch.long), torch.zeros_like(gate)
+    cols = (kept[:, None] * d_kv + torch.arange(d_kv)[None, :]).flatten()
+    col_scale = scale.repeat_interleave(d_kv).index_select(0, cols)
+    attn.q, attn.k, attn.v = (_keep_rows(getattr(attn, n), cols) for n in ("q", "k", "v"))
+    attn.o = _keep_cols(attn.o, cols, col_scale)
+    previous = getattr(attn, "kept_heads", None)
+    attn.kept_heads = kept if previous is None else previous.index_select(0, kept)
+    attn.inner_dim = len(kept) * d_kv
+
+
+def prune_ffn(ffn: nn.Module, gate: torch.Tensor) -> None:
+    """Fold ``gate`` (``float[d_ff_current]``) into ``wo`` and drop dims with gate 0, in place."""
+    kept = torch.nonzero(gate > 0).flatten()
+    for name in ("wi", "wi_0", "wi_1"):
+        if hasattr(ffn, name):
+            setattr(ffn, name, _keep_rows(getattr(ffn, name), kept))
+    ffn.wo = _keep_cols(ffn.wo, kept, gate.detach().index_select(0, kept))
+
+
+def _sublayer_modules(model: T5ForConditionalGeneration, group: str) -> list[nn.Module]:
+    stack = model.encoder if group.startswith("enc") else model.decoder
+    if group.endswith("ffn"):
+        return [b.layer[-1].DenseReluDense for b in stack.block]
+    if group.endswith("cross"):
+        return [b.layer[1].EncDecAttention for b in stack.block]
+    return [b.layer[0].SelfAttention for b in stack.block]
+
+
+def use_pruned_attention(model: T5ForConditionalGeneration) -> None:
+    """Switch every config in ``model`` to the bias-slicing attention function."""
+    configs = {id(model.config): model.config}
+    for module in model.modules():
+        cfg = getattr(module, "config", None)
+        if cfg is not None:
+            configs[id(cfg)] = cfg
+    for cfg in configs.values():
+        cfg._attn_implementation = ATTN_IMPLEMENTATION
+
+
+def prune_model(
+    model: T5ForConditionalGeneration, masks: dict[str, torch.Tensor]
+) -> T5ForConditionalGeneration:
+    """A physically pruned copy of ``model`` computing what ``apply_masks(model, masks)`` computes.
+
+    Args:
+        model: The model (unchanged).
+        masks: Group -> ``float[L, width]`` deterministic gates, e.g. from
+            :meth:`repro.nash.masks.L0Masks.deterministic` (soft values are folded in).
+
+    Returns:
+        The smaller model, in eval mode.
+    """
+    new = copy.deepcopy(model)
+    for group, z in masks.items():
+        modules = _sublayer_modules(new, group)
+        if z.shape[0] != len(modules):
+            raise ValueError(f"mask {group!r} has {z.shape[0]} layers, model has {len(modules)}")
+        for module, gate in zip(modules, z, strict=True):
+            (prune_ffn if group.endswith("ffn") else prune_attention)(module, gate)
+    use_pruned_attention(new)
+    return new.eval()
+
+
+def structure(model: T5ForConditionalGeneration) -> dict[str, list[int]]:
+    """Heads and FFN dims per layer of each group, e.g. ``{"enc.self": [8, 8, ...], ...}``."""
+    out: dict[str, list[int]] = {}
+    for group in ("enc.self", "enc.ffn", "dec.self", "dec.cross", "dec.ffn"):
+        lins = _targets(model, group)
+        if group.endswith("ffn"):
+            out[group] = [lin.in_features for lin in lins]
+        else:
+            d_kv = model.config.d_kv
+            out[group] = [lin.in_features // d_kv for lin in lins]
+    return out
