@@ -1,0 +1,228 @@
+"""End-to-end on a tiny BERT saved here in the HF layout: training, methods, caching, CLI."""
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import BertConfig, BertModel
+
+import repro.crild.methods as methods_mod
+from repro.crild.cli import add_parser
+from repro.crild.experiments import ExperimentConfig, make_student, prepare_task, run_method
+from repro.crild.methods import METHODS, get_method, make_loss_fn
+from repro.crild.synthetic import make_task
+from repro.crild.train import OptimConfig, stage1_ild, stage2_kd
+
+WORDS = tuple(
+    " ".join(
+        [
+            "the movie plot acting music ending story cast film was is seemed felt looked not",
+            "never hardly very really quite so good great fine nice bad poor dull awful boring",
+            "weak but although , teacher doctor child man helped called watched by in park at",
+            "school",
+        ]
+    ).split(" ")
+)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """One intra-op thread: much faster on the shared 2-core machine; restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def tiny_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny_bert")
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
+    torch.manual_seed(0)
+    cfg = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=16,
+        num_hidden_layers=4,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+    )
+    BertModel(cfg).save_pretrained(folder)
+    return folder
+
+
+def _cfg(folder, tmp_path, **kw):
+    base = dict(
+        teacher_path=str(folder),
+        student_layers=2,
+        max_seq_len=24,
+        teacher_epochs=2,
+        teacher_lr=1e-3,
+        ild_epochs=3,
+        ild_lr=1e-3,
+        kd_epochs=2,
+        kd_lr=1e-3,
+        eval_every=2,
+        ild_batch=8,
+        kd_batch=8,
+        teacher_batch=8,
+        cache_dir=str(tmp_path / "cache"),
+    )
+    return ExperimentConfig(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def bundle(tiny_dir, tmp_path_factory):
+    cfg = _cfg(tiny_dir, tmp_path_factory.mktemp("c"))
+    return prepare_task("syn-sentiment", make_task("syn-sentiment", 32, 16, seed=0), cfg), cfg
+
+
+def test_teacher_is_cached(bundle, tiny_dir):
+    b, cfg = bundle
+    files = list(Path(cfg.cache_dir).glob("teacher_*.pt"))
+    assert len(files) == 1
+    again = prepare_task("syn-sentiment", make_task("syn-sentiment", 32, 16, seed=0), cfg)
+    assert again.teacher_history == b.teacher_history
+    sd1, sd2 = b.teacher.state_dict(), again.teacher.state_dict()
+    assert all(torch.equal(sd1[k], sd2[k]) for k in sd1)
+
+
+@pytest.mark.parametrize("name", [m for m in METHODS if m != "KD"])
+def test_stage1_lowers_ild_loss(bundle, name):
+    b, cfg = bundle
+    student = make_student(b, cfg, 0)
+    fn = make_loss_fn(get_method(name), b.teacher, b.teacher_train, num_epochs=6)
+    losses = stage1_ild(student, b.train, fn, OptimConfig(6, 3e-3, 8, drop_last=True), seed=0)
+    assert losses[-1] < losses[0]
+
+
+def test_consistency_present_in_crild_absent_in_released(bundle, monkeypatch):
+    b, cfg = bundle
+    seen = []
+    real = methods_mod.consistency_term
+    monkeypatch.setattr(
+        methods_mod,
+        "consistency_term",
+        lambda *a, **k: seen.append(float(real(*a, **k).detach())) or real(*a, **k),
+    )
+    student = make_student(b, cfg, 0)
+    idx = torch.arange(8)
+    for name in ("CR-ILD", "CR-ILD-released"):
+        fn = make_loss_fn(get_method(name), b.teacher, None, num_epochs=2)
+        fn(student, idx, b.train.take(idx), 1, torch.Generator().manual_seed(0))
+        if name == "CR-ILD":
+            assert len(seen) == 1 and seen[0] > 0
+    assert len(seen) == 1  # the released variant never calls it
+    fn = make_loss_fn(get_method("CR-ILD"), b.teacher, None, num_epochs=2)
+    fn(student, idx, b.train.take(idx), 0, torch.Generator().manual_seed(0))
+    assert len(seen) == 1  # weight epoch / E is zero in the first epoch
+
+
+def test_same_seed_same_result_and_cache_equivalence(bundle):
+    b, cfg = bundle
+    r1 = run_method(b, "L-ILD", cfg, 3)
+    r2 = run_method(b, "L-ILD", cfg, 3)
+    assert r1.kd.evals == r2.kd.evals and r1.stage1_loss == r2.stage1_loss
+    r3 = run_method(b, "L-ILD", cfg, 3, use_cache=False)
+    assert r3.kd.losses == pytest.approx(r1.kd.losses, rel=1e-4, abs=1e-6)
+
+
+def test_stage2_kd_reduces_kd_loss_and_reports_best_and_last(bundle):
+    b, cfg = bundle
+    student = make_student(b, cfg, 1)
+    res = stage2_kd(
+        student,
+        b.train,
+        b.dev,
+        "syn-sentiment",
+        OptimConfig(6, 3e-3, 8),
+        seed=0,
+        teacher_logits=b.teacher_train.logits,
+        eval_every=4,
+    )
+    assert sum(res.losses[-4:]) < sum(res.losses[:4])
+    assert res.best()["select"] >= res.last()["select"]
+    assert 0 <= res.last()["acc"] <= 1
+
+
+def test_global_rng_untouched(bundle):
+    b, cfg = bundle
+    state = torch.random.get_rng_state()
+    run_method(b, "KD", cfg, 0)
+    assert torch.equal(state, torch.random.get_rng_state())
+
+
+def test_cli_on_tiny_glue_files(tiny_dir, tmp_path, capsys):
+    rte = tmp_path / "glue" / "RTE"
+    rte.mkdir(parents=True)
+    rows = ["index\tsentence1\tsentence2\tlabel"]
+    rows += [
+        f"{i}\tthe movie was good\tthe film was {'good' if i % 2 else 'bad'}\t"
+        f"{'entailment' if i % 2 else 'not_entailment'}"
+        for i in range(12)
+    ]
+    for f in ("train.tsv", "dev.tsv"):
+        (rte / f).write_text("\n".join(rows) + "\n")
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers(dest="cmd"))
+    args = parser.parse_args(
+        [
+            "crild",
+            "run",
+            "--data",
+            str(tmp_path / "glue"),
+            "--task",
+            "RTE",
+            "--method",
+            "L-ILD",
+            "--teacher",
+            str(tiny_dir),
+            "--seeds",
+            "0",
+            "--student-layers",
+            "2",
+            "--ild-epochs",
+            "1",
+            "--kd-epochs",
+            "1",
+            "--teacher-epochs",
+            "1",
+            "--eval-every",
+            "1",
+            "--json",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ]
+    )
+    assert args.handler(args) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {r["selection"] for r in rows} == {"best", "last"}
+    assert all(r["task"] == "rte" and r["method"] == "L-ILD" for r in rows)
+
+
+def test_weight_noise_curve(bundle):
+    from repro.crild.flatness import weight_noise_curve
+
+    b, cfg = bundle
+    r = run_method(b, "KD", cfg, 0, keep_model=True)
+    before = {k: v.clone() for k, v in r.model.state_dict().items()}
+    df = weight_noise_curve(r.model, b.dev, "syn-sentiment", [0.0, 0.5], draws=2, seed=0)
+    assert list(df["sigma"]) == [0.0, 0.5, 0.5]
+    assert df["select"].iloc[0] == pytest.approx(r.kd.last()["select"])
+    assert all(torch.equal(before[k], v) for k, v in r.model.state_dict().items())
+
+
+def test_large_data_keeps_only_logits(bundle, monkeypatch):
+    import repro.crild.experiments as ex
+
+    b, cfg = bundle
+    monkeypatch.setattr(ex, "CACHE_LIMIT_BYTES", 0)
+    small = ex.prepare_task("syn-sentiment", make_task("syn-sentiment", 32, 16, seed=0), cfg)
+    assert small.teacher_train.hidden == [] and small.teacher_dev is None
+    assert torch.allclose(small.teacher_train.logits, b.teacher_train.logits, atol=1e-5)
+    r = run_method(small, "TinyBERT", cfg, 0, track_ild=True)
+    ref = run_method(b, "TinyBERT", cfg, 0, track_ild=True)
+    assert r.ild_heldout == pytest.approx(ref.ild_heldout, rel=1e-4)
