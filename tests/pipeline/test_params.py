@@ -66,3 +66,9 @@ def test_profile_with_misspelled_parameter_fails_before_running(mini_project, tm
     profile = load_profile(str(bad))
     with pytest.raises(ParameterError, match=r"demo/alpha.*unknown parameter 'nn'"):
         resolve_parameters(select(profile), [], mini_project)
+
+
+def test_a_line_papermill_cannot_parse_is_reported(tmp_path, make_notebook):
+    nb = make_notebook(tmp_path / "odd.ipynb", "a = 1  # count, a = b\nb = 2  # ok", "print(a)")
+    with pytest.raises(ParameterError, match=r"cannot parse the parameters-cell line\(s\)"):
+        declared_parameters(nb)

@@ -36,6 +36,15 @@ def declared_parameters(notebook: Path) -> dict[str, Any]:
     declared = papermill.inspect_notebook(str(notebook))
     if not declared:
         raise ParameterError(f"{notebook}: no cell tagged 'parameters' (or it assigns nothing)")
+    # papermill silently skips a line it cannot parse (e.g. a comment containing "="), and
+    # the parameters after it would then be reported as unknown: catch that here.
+    assigned = _assigned_names(notebook)
+    missed = [name for name in assigned if name not in declared]
+    if missed:
+        raise ParameterError(
+            f"{notebook}: papermill cannot parse the parameters-cell line(s) for {missed}; "
+            "keep one literal assignment per line, without '=' in its comment"
+        )
     values = {}
     for name, info in declared.items():
         try:
@@ -45,6 +54,24 @@ def declared_parameters(notebook: Path) -> dict[str, Any]:
                 f"{notebook}: parameter '{name}' default {info['default']!r} is not a literal"
             ) from exc
     return values
+
+
+def _assigned_names(notebook: Path) -> list[str]:
+    """Names assigned at top level in the notebook's parameters cell."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            tree = ast.parse(cell.source)
+            return [
+                target.id
+                for node in tree.body
+                if isinstance(node, ast.Assign | ast.AnnAssign)
+                for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+                if isinstance(target, ast.Name)
+            ]
+    return []
 
 
 def _type_ok(default: Any, value: Any) -> bool:

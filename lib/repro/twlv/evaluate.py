@@ -1,0 +1,192 @@
+"""Bring your own model: run the probes on any embeddings in the release (or packed) format.
+
+:func:`evaluate_embeddings` is what ``repro twlv evaluate EMBEDDINGS_DIR`` calls; it returns
+a JSON-ready dict keyed by protocol (``linear``, ``attentive``, ``knn`` with its modes) and
+metric (``top1``, ``top5`` in percent), plus the chosen hyperparameters and timings.
+
+Layout detection: if ``EMBEDDINGS_DIR`` has ``uniform/`` and/or ``multi-clip/`` folders they are
+used (uniform for the linear probe and kNN-uniform; multi-clip for the attentive probe and
+kNN clip/video); otherwise ``EMBEDDINGS_DIR/{train,val}`` (or ``train.npz``/``val.npz``)
+serves every protocol.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+
+from repro.twlv import io
+from repro.twlv.attentive import attentive_probe
+from repro.twlv.knn import knn_evaluate
+from repro.twlv.linear import ProbeProtocol, linear_probe, release_protocol
+
+PROTOCOLS = ("linear", "attentive", "knn")
+
+
+def _has_split(path: Path) -> bool:
+    return (path / "train").is_dir() or (path / "train.npz").is_file()
+
+
+def discover_variants(root: Path) -> dict[str, str | None]:
+    """Which variant folder serves ``uniform`` and ``multi-clip`` use (None: ``root`` itself)."""
+    found = {v: v for v in io.VARIANTS if _has_split(root / v)}
+    if not found:
+        if not _has_split(root):
+            raise io.EmbeddingFormatError(
+                f"{root}: expected train/ and val/ split folders (or uniform/ and multi-clip/ "
+                "variant folders holding them, or train.npz and val.npz)"
+            )
+        return {"uniform": None, "multi-clip": None}
+    return {
+        "uniform": found.get("uniform", found.get("multi-clip")),
+        "multi-clip": found.get("multi-clip", found.get("uniform")),
+    }
+
+
+def evaluate_embeddings(
+    root: str | Path,
+    protocols: tuple[str, ...] = PROTOCOLS,
+    num_classes: int | None = None,
+    linear_protocol: ProbeProtocol | None = None,
+    attentive_protocol: ProbeProtocol | None = None,
+    knn_k: int = 200,
+    seed: int = 0,
+) -> dict[str, object]:
+    """Run the requested protocols on embeddings under ``root``.
+
+    Args:
+        root: Dataset folder in the release or packed layout.
+        protocols: Subset of ``("linear", "attentive", "knn")``.
+        num_classes: Class count; default ``max label + 1`` over train and val.
+        linear_protocol: Linear recipe; default the release's Adam recipe with an lr sweep
+            {1e-4, 3e-4, 1e-3, 3e-3} chosen on 10 % of train.
+        attentive_protocol: Attentive recipe; default Table 4 (AdamW 1e-3, wd 1e-5, 20 epochs,
+            batch 256) with an lr sweep {3e-4, 1e-3, 3e-3}.
+        knn_k: kNN neighbours.
+        seed: Probe seed.
+
+    Returns:
+        ``{"dataset": ..., "num_classes": C, "dim": D, "linear": {...}, "attentive": {...},
+        "knn": {"uniform": {...}, "clip": {...}, "video": {...}}}``.
+    """
+    unknown = set(protocols) - set(PROTOCOLS)
+    if unknown:
+        raise ValueError(f"protocols {sorted(unknown)} unknown, expected some of {PROTOCOLS}")
+    root = Path(root)
+    variants = discover_variants(root)
+    load_start = time.perf_counter()
+    splits = {v: io.load_embeddings(root, v) for v in set(variants.values())}
+    load_seconds = time.perf_counter() - load_start
+    if num_classes is None:
+        num_classes = 1 + max(int(s.labels.max()) for sp in splits.values() for s in sp.values())
+    uni, multi = splits[variants["uniform"]], splits[variants["multi-clip"]]
+    out: dict[str, object] = {
+        "dataset": str(root),
+        "num_classes": num_classes,
+        "dim": uni["train"].dim,
+        "variants": {k: v or "." for k, v in variants.items()},
+        "load_seconds": round(load_seconds, 3),
+    }
+    if "linear" in protocols:
+        lp = linear_protocol or dataclasses.replace(
+            release_protocol(), lrs=(1e-4, 3e-4, 1e-3, 3e-3)
+        )
+        res = linear_probe(uni["train"], uni["val"], num_classes, lp, seed=seed)
+        out["linear"] = _result_dict(res, lp)
+    if "attentive" in protocols:
+        ap = attentive_protocol or ProbeProtocol(
+            "attentive", "adamw", (3e-4, 1e-3, 3e-3), (1e-5,), 20, 0, 256
+        )
+        res = attentive_probe(multi["train"], multi["val"], num_classes, ap, seed=seed)
+        out["attentive"] = _result_dict(res, ap)
+    if "knn" in protocols:
+        out["knn"] = {}
+        for mode in ("uniform", "clip", "video"):
+            sp = uni if mode == "uniform" else multi
+            start = time.perf_counter()
+            res = knn_evaluate(sp["train"], sp["val"], num_classes, mode, k=knn_k)
+            out["knn"][mode] = {
+                **res,
+                "k": knn_k,
+                "temperature": 0.1,
+                "seconds": round(time.perf_counter() - start, 3),
+            }
+    return out
+
+
+def _result_dict(res, protocol: ProbeProtocol) -> dict[str, object]:
+    return {
+        "top1": res.top1,
+        "top5": res.top5,
+        "chosen": {"lr": res.lr, "weight_decay": res.weight_decay},
+        "protocol": dataclasses.asdict(protocol),
+        "holdout_top1": res.holdout_top1,
+        "seconds": round(res.seconds, 3),
+    }
+
+
+def results_table(results: dict[str, object]):
+    """The book's table for one evaluation: rows protocol (and kNN mode), columns top1/top5."""
+    import pandas as pd
+
+    rows = []
+    for name in ("linear", "attentive"):
+        if name in results:
+            r = results[name]
+            rows.append(
+                {
+                    "protocol": name,
+                    "top1": r["top1"],
+                    "top5": r["top5"],
+                    "chosen": f"lr={r['chosen']['lr']:g}",
+                    "seconds": r["seconds"],
+                }
+            )
+    for mode, r in results.get("knn", {}).items():
+        rows.append(
+            {
+                "protocol": f"knn ({mode})",
+                "top1": r["top1"],
+                "top5": r["top5"],
+                "chosen": f"k={r['k']}, T=0.1",
+                "seconds": r["seconds"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def run_evaluate_command(
+    embeddings_dir: str,
+    protocol: str = "all",
+    as_json: bool = False,
+    num_classes: int | None = None,
+    epochs: int | None = None,
+    k: int = 200,
+    seed: int = 0,
+) -> str:
+    """What ``repro twlv evaluate`` prints: the results table, or JSON with ``as_json``.
+
+    Args:
+        embeddings_dir: Dataset folder.
+        protocol: ``linear``, ``attentive``, ``knn`` or ``all``.
+        as_json: Return JSON text instead of a table.
+        num_classes: Class count override.
+        epochs: Override the linear and attentive probes' epochs.
+        k: kNN neighbours.
+        seed: Probe seed.
+    """
+    import json
+
+    protocols = PROTOCOLS if protocol == "all" else (protocol,)
+    lp = dataclasses.replace(release_protocol(), lrs=(1e-4, 3e-4, 1e-3, 3e-3))
+    ap = ProbeProtocol("attentive", "adamw", (3e-4, 1e-3, 3e-3), (1e-5,), 20, 0, 256)
+    if epochs is not None:
+        lp = dataclasses.replace(lp, epochs=epochs, warmup_epochs=min(lp.warmup_epochs, epochs))
+        ap = dataclasses.replace(ap, epochs=epochs)
+    results = evaluate_embeddings(embeddings_dir, protocols, num_classes, lp, ap, k, seed)
+    if as_json:
+        return json.dumps(results, indent=2, sort_keys=True, default=float)
+    table = results_table(results)
+    header = f"{results['dataset']}: {results['num_classes']} classes, D={results['dim']}"
+    return header + "\n" + table.to_string(index=False, float_format=lambda v: f"{v:.2f}")

@@ -1,0 +1,69 @@
+"""``repro twlv evaluate``: argument parsing and the testable command function."""
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+from repro.twlv import cli, evaluate, io
+
+
+def _write_dataset(root, variants=("uniform", "multi-clip"), n=60, dim=8, num_classes=3):
+    rng = np.random.default_rng(0)
+    means = rng.normal(size=(num_classes, dim)) * 3
+    for variant in variants:
+        for split, count in (("train", n), ("val", n // 3)):
+            y = np.arange(count) % num_classes
+            n_clips = 1 if variant == "uniform" else 3
+            clips = [(means[c] + rng.normal(size=(n_clips, dim))).astype(np.float32) for c in y]
+            io.write_release_split(io.make_split(y, clips), root / variant / split)
+    return root
+
+
+def test_parser_registers_evaluate():
+    parser = argparse.ArgumentParser()
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["twlv", "evaluate", "emb", "--protocol", "knn", "--json"])
+    assert (args.embeddings_dir, args.protocol, args.json) == ("emb", "knn", True)
+    assert args.handler is cli.handle_evaluate
+
+
+def test_json_results_keyed_by_protocol_and_metric(tmp_path):
+    root = _write_dataset(tmp_path / "ds")
+    text = evaluate.run_evaluate_command(str(root), "all", as_json=True, epochs=3, k=10)
+    out = json.loads(text)
+    assert out["num_classes"] == 3 and out["dim"] == 8
+    assert set(out["knn"]) == {"uniform", "clip", "video"}
+    for block in (out["linear"], out["attentive"], *out["knn"].values()):
+        assert 0 <= block["top1"] <= 100 and 0 <= block["top5"] <= 100
+    assert out["knn"]["video"]["top1"] == 100.0  # well-separated toy classes
+    assert out["linear"]["chosen"]["lr"] in (1e-4, 3e-4, 1e-3, 3e-3)
+    assert out["linear"]["protocol"]["epochs"] == 3
+
+
+def test_table_output_and_single_protocol(tmp_path, capsys):
+    root = _write_dataset(tmp_path / "ds", variants=("multi-clip",))
+    parser = argparse.ArgumentParser()
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["twlv", "evaluate", str(root), "--protocol", "knn", "--k", "5"])
+    assert args.handler(args) == 0
+    printed = capsys.readouterr().out
+    assert "knn (clip)" in printed and "linear" not in printed
+
+
+def test_flat_layout_and_packed(tmp_path):
+    root = _write_dataset(tmp_path / "ds", variants=("multi-clip",))
+    io.convert_release_to_packed(root, tmp_path / "packed", "multi-clip")
+    out = evaluate.evaluate_embeddings(tmp_path / "packed", ("knn",), knn_k=5)
+    assert out["variants"] == {"uniform": ".", "multi-clip": "."}
+
+
+def test_missing_layout_names_the_folder(tmp_path):
+    with pytest.raises(io.EmbeddingFormatError, match=r"empty: expected train/ and val/"):
+        evaluate.evaluate_embeddings(tmp_path / "empty")
+
+
+def test_unknown_protocol(tmp_path):
+    with pytest.raises(ValueError, match="'svm'"):
+        evaluate.evaluate_embeddings(tmp_path, ("svm",))
