@@ -114,8 +114,10 @@ class LocalExecutor:
 
     def _with_gpus(self, job: Job, free: list[str]) -> tuple[Job, list[str]] | None:
         wanted = int(job.resources.get("gpus", 0) or 0)
-        if not self.gpus or wanted == 0:
+        if not self.gpus:
             return job, []
+        if wanted == 0:  # hide the GPUs (worker processes are reused across jobs)
+            return replace(job, env={**job.env, "CUDA_VISIBLE_DEVICES": ""}), []
         if wanted > len(self.gpus):
             raise ValueError(f"{job.notebook_id}: needs {wanted} GPUs, only {len(self.gpus)} given")
         if wanted > len(free):
