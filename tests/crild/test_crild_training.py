@@ -197,7 +197,7 @@ def test_cli_on_tiny_glue_files(tiny_dir, tmp_path, capsys):
             str(tmp_path / "cache"),
         ]
     )
-    assert args.handler(args) == 0
+    assert args.func(args) == 0
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {r["selection"] for r in rows} == {"best", "last"}
     assert all(r["task"] == "rte" and r["method"] == "L-ILD" for r in rows)

@@ -26,7 +26,7 @@ def test_parser_registers_evaluate():
     cli.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["twlv", "evaluate", "emb", "--protocol", "knn", "--json"])
     assert (args.embeddings_dir, args.protocol, args.json) == ("emb", "knn", True)
-    assert args.handler is cli.handle_evaluate
+    assert args.func is cli.handle_evaluate
 
 
 def test_json_results_keyed_by_protocol_and_metric(tmp_path):
@@ -47,7 +47,7 @@ def test_table_output_and_single_protocol(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     cli.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["twlv", "evaluate", str(root), "--protocol", "knn", "--k", "5"])
-    assert args.handler(args) == 0
+    assert args.func(args) == 0
     printed = capsys.readouterr().out
     assert "knn (clip)" in printed and "linear" not in printed
 

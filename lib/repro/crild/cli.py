@@ -40,7 +40,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     run.add_argument("--cache-dir", default="", help="teacher cache (default <build>/cache/crild)")
     run.add_argument("--json", action="store_true", help="print results as JSON lines")
-    run.set_defaults(handler=handle_run)
+    run.set_defaults(func=handle_run)
     return crild
 
 

@@ -23,7 +23,8 @@ from repro.pipeline.profiles import DEFAULT_PROFILE, load_profile
 
 log = logging.getLogger("repro")
 USER_ERRORS = (InputError, BuildFolderError)
-#: Paper subpackages that may contribute subcommands (``repro twlv ...``) via ``cli.add_parser``.
+#: Paper subpackages that contribute subcommands (``repro twlv ...``) via ``cli.add_parser``;
+#: each leaf parser sets ``func`` to a handler returning the exit code.
 PAPER_CLIS = ("repro.twlv.cli", "repro.nash.cli", "repro.crild.cli")
 
 
@@ -218,9 +219,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # papermill logs every notebook it inspects at INFO; our own progress lines suffice.
     logging.getLogger("papermill").setLevel(logging.WARNING)
     try:
-        # Paper subcommands register `handler`; the pipeline's own register `func`.
-        command = getattr(args, "func", None) or args.handler
-        return int(command(args) or 0)
+        return int(args.func(args) or 0)
     except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

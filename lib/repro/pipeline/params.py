@@ -88,9 +88,17 @@ def _type_ok(default: Any, value: Any) -> bool:
     return isinstance(value, type(default))
 
 
-def validate_parameters(notebook_id: str, notebook: Path, params: Mapping[str, Any]) -> None:
-    """Check every name and type in ``params`` against the notebook's parameters cell."""
-    declared = declared_parameters(notebook)
+def validate_parameters(
+    notebook_id: str,
+    notebook: Path,
+    params: Mapping[str, Any],
+    declared: Mapping[str, Any] | None = None,
+) -> None:
+    """Check every name and type in ``params`` against the notebook's parameters cell.
+
+    ``declared`` (from :func:`declared_parameters`) saves re-reading the notebook.
+    """
+    declared = declared if declared is not None else declared_parameters(notebook)
     for name, value in params.items():
         if name not in declared:
             close = difflib.get_close_matches(name, list(declared), n=1)

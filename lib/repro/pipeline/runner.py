@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import logging
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -64,20 +63,26 @@ def resolve_parameters(
     from repro.pipeline.params import declared_parameters
 
     resolved = {s.notebook_id: dict(s.parameters) for s in specs}
+    declared = {s.notebook_id: declared_parameters(s.source_path(root)) for s in specs}
     for text in overrides:
         scope, name, value = parse_override(text)
         targets = [
             s
             for s in specs
             if (scope is None or fnmatch.fnmatch(s.notebook_id, scope))
-            and name in declared_parameters(s.source_path(root))
+            and name in declared[s.notebook_id]
         ]
         if not targets:
             raise ParameterError(f"-p {text!r}: no selected notebook declares parameter '{name}'")
         for spec in targets:
             resolved[spec.notebook_id][name] = value
     for spec in specs:
-        validate_parameters(spec.notebook_id, spec.source_path(root), resolved[spec.notebook_id])
+        validate_parameters(
+            spec.notebook_id,
+            spec.source_path(root),
+            resolved[spec.notebook_id],
+            declared[spec.notebook_id],
+        )
     return resolved
 
 
@@ -228,8 +233,3 @@ def format_table(outcomes: Sequence[Outcome], root: Path | None = None) -> str:
     ]
     lines.insert(1, "-" * max(len(line) for line in lines))
     return "\n".join(lines)
-
-
-def elapsed_since(start: float) -> float:
-    """Seconds since ``start`` (``time.perf_counter`` value)."""
-    return time.perf_counter() - start

@@ -26,7 +26,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     ev.add_argument("--epochs", type=int, default=None, help="override probe epochs")
     ev.add_argument("--k", type=int, default=200, help="kNN neighbours (default 200)")
     ev.add_argument("--seed", type=int, default=0)
-    ev.set_defaults(handler=handle_evaluate)
+    ev.set_defaults(func=handle_evaluate)
     return twlv
 
 
