@@ -152,6 +152,7 @@ def plot_appearance_vs_motion(
     ax.set_xlabel("appearance-centric top-1 (%)")
     ax.set_ylabel("motion-centric top-1 (%)")
     ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, loc="upper left")
+    # Centre right stays clear: the encoders sit near the axes or at the top.
+    ax.legend(fontsize=7, loc="center right")
     fig.tight_layout()
     return fig
