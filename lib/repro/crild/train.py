@@ -119,19 +119,24 @@ def steps_per_epoch(n: int, batch_size: int, drop_last: bool) -> int:
     return n // batch_size if drop_last else -(-n // batch_size)
 
 
+def _forward_in_chunks(model: DistillBert, data: Encoded, batch_size: int) -> list[EncoderOutput]:
+    """``model`` applied to consecutive slices of ``batch_size`` rows (bounded memory)."""
+    return [
+        model(
+            data.ids[i : i + batch_size],
+            data.mask[i : i + batch_size],
+            data.types[i : i + batch_size],
+        )
+        for i in range(0, len(data), batch_size)
+    ]
+
+
 @torch.no_grad()
 def predict(model: DistillBert, data: Encoded, batch_size: int = 256) -> torch.Tensor:
     """Logits ``float[n, C]`` in eval mode (mode restored afterwards)."""
     was = model.training
     model.eval()
-    out = [
-        model(
-            data.ids[i : i + batch_size],
-            data.mask[i : i + batch_size],
-            data.types[i : i + batch_size],
-        ).logits
-        for i in range(0, len(data), batch_size)
-    ]
+    out = [part.logits for part in _forward_in_chunks(model, data, batch_size)]
     model.train(was)
     return torch.cat(out)
 
@@ -198,14 +203,7 @@ def teacher_outputs(teacher: DistillBert, data: Encoded, batch_size: int = 128) 
     perturbed there, so the teacher's outputs are the same every epoch.
     """
     teacher.eval()
-    parts = [
-        teacher(
-            data.ids[i : i + batch_size],
-            data.mask[i : i + batch_size],
-            data.types[i : i + batch_size],
-        )
-        for i in range(0, len(data), batch_size)
-    ]
+    parts = _forward_in_chunks(teacher, data, batch_size)
     cat = lambda name, j: torch.cat([getattr(p, name)[j] for p in parts])  # noqa: E731
     return EncoderOutput(
         logits=torch.cat([p.logits for p in parts]),
