@@ -59,6 +59,7 @@ class Run:
     profile: str
     started: float = field(default_factory=time.perf_counter)
     artifacts: list[str] = field(default_factory=list)
+    shown: dict[str, int] = field(default_factory=lambda: {"table": 0, "figure": 0})
 
     def _metadata(self, name: str, kind: str, **extra: Any) -> dict[str, Any]:
         return {
@@ -134,6 +135,77 @@ class Run:
         atomic_write_text(self.out_dir / f"{name}.json", dumps({**meta, **described}))
         self.artifacts.append(name)
         return self.out_dir / files[0]
+
+    def show_table(
+        self,
+        df: Any,
+        name: str,
+        *,
+        caption: str,
+        tier: str,
+        paper_items: Sequence[str] = (),
+        decimals: int | None = None,
+    ) -> Path:
+        """Save ``df`` as :meth:`save_table` and show it numbered and captioned on the page."""
+        from repro.core.page import show_html, table_html
+
+        path = self.save_table(df, name, caption=caption, tier=tier, paper_items=paper_items)
+        self.shown["table"] += 1
+        show_html(table_html(df, self.shown["table"], caption, decimals))
+        return path
+
+    def show_figure(
+        self,
+        fig: Any,
+        name: str,
+        *,
+        caption: str,
+        tier: str,
+        paper_items: Sequence[str] = (),
+        svg: bool = False,
+    ) -> Path:
+        """Save ``fig`` as :meth:`save_figure`, show it in a captioned ``<figure>``, close it."""
+        import matplotlib.pyplot as plt
+
+        from repro.core.page import figure_html, show_html
+
+        path = self.save_figure(
+            fig, name, caption=caption, tier=tier, paper_items=paper_items, svg=svg
+        )
+        self.shown["figure"] += 1
+        show_html(figure_html(fig, self.shown["figure"], caption))
+        plt.close(fig)
+        return path
+
+    def save_verdicts(
+        self, rows: Sequence[Mapping[str, Any]], *, tier: str, show: bool = True
+    ) -> Any:
+        """Write ``verdicts.csv`` (one row per pre-registered claim) and glue each verdict.
+
+        ``rows`` come from :func:`repro.core.claims.evaluate`. For a claim with key ``k``
+        the prose can paste ``{glue:md}`k_verdict``` (the word), ``{glue:md}`k_sentence```
+        (verdict, estimate, interval, seeds) and ``{glue:text}`k_estimate:.2f```.
+        """
+        from repro.core.claims import describe, verdict_table
+        from repro.core.page import glue
+
+        table = verdict_table(rows)
+        table.insert(len(table.columns), "tier", tier)
+        caption = "Pre-registered claims and their verdicts (95 % interval over paired seeds)."
+        items = sorted(set(table["paper_item"]))
+        self.save_table(table, "verdicts", caption=caption, tier=tier, paper_items=items)
+        if show:
+            from repro.core.page import show_html, table_html
+
+            shown_cols = ["paper_item", "claim", "quantity", "estimate", "ci_low", "ci_high"]
+            self.shown["table"] += 1
+            view = table[[*shown_cols, "n_seeds", "verdict"]]
+            show_html(table_html(view, self.shown["table"], caption, decimals=3))
+        for row in table.to_dict("records"):
+            glue(f"{row['key']}_verdict", f"**{row['verdict']}**")
+            glue(f"{row['key']}_sentence", describe(row))
+            glue(f"{row['key']}_estimate", float(row["estimate"]))
+        return table
 
     def save_json(self, obj: Any, name: str) -> Path:
         """Write an auxiliary JSON document ``<name>.json`` (not listed as a table or figure)."""
