@@ -25,8 +25,12 @@ from repro.core.paths import build_root
 
 ARTIFACT_DIR_ENV = "REPRO_ARTIFACT_DIR"
 PROFILE_ENV = "REPRO_PROFILE"
-#: Allowed tiers, strongest first. "reported" re-renders the paper's own numbers.
-TIERS = ("paper", "mechanism", "reported")
+#: Set (to 1) by a rehearsal profile: "paper" artifacts are then recorded as "rehearsal".
+REHEARSAL_ENV = "REPRO_REHEARSAL"
+#: Allowed tiers, strongest first. "reported" re-renders the paper's own numbers;
+#: "rehearsal" is the paper tier's code on stand-in data (never paper numbers).
+TIERS = ("paper", "mechanism", "reported", "rehearsal")
+REHEARSAL_NOTE = "Rehearsal on stand-in data, not paper numbers. "
 RUN_FILE = "run.json"
 
 
@@ -77,11 +81,23 @@ class Run:
             **extra,
         }
 
+    @property
+    def rehearsal(self) -> bool:
+        """True under a rehearsal profile (stand-in data)."""
+        return bool(os.environ.get(REHEARSAL_ENV))
+
+    def tier_and_caption(self, tier: str, caption: str) -> tuple[str, str]:
+        """The tier and caption recorded: paper tier becomes "rehearsal" on stand-in data."""
+        if self.rehearsal and tier == "paper":
+            return "rehearsal", REHEARSAL_NOTE + caption
+        return tier, caption
+
     def _describe(self, caption: str, tier: str, paper_items: Sequence[str]) -> dict[str, Any]:
         if tier not in TIERS:
             raise ValueError(f"tier must be one of {TIERS}, got {tier!r}")
         if not caption:
             raise ValueError("every artifact needs a caption that states its tier")
+        tier, caption = self.tier_and_caption(tier, caption)
         return {"caption": caption, "tier": tier, "paper_items": list(paper_items)}
 
     def save_table(
@@ -151,6 +167,7 @@ class Run:
 
         path = self.save_table(df, name, caption=caption, tier=tier, paper_items=paper_items)
         self.shown["table"] += 1
+        caption = self.tier_and_caption(tier, caption)[1]
         show_html(table_html(df, self.shown["table"], caption, decimals))
         return path
 
@@ -173,7 +190,7 @@ class Run:
             fig, name, caption=caption, tier=tier, paper_items=paper_items, svg=svg
         )
         self.shown["figure"] += 1
-        show_html(figure_html(fig, self.shown["figure"], caption))
+        show_html(figure_html(fig, self.shown["figure"], self.tier_and_caption(tier, caption)[1]))
         plt.close(fig)
         return path
 
@@ -190,7 +207,7 @@ class Run:
         from repro.core.page import glue
 
         table = verdict_table(rows)
-        table.insert(len(table.columns), "tier", tier)
+        table.insert(len(table.columns), "tier", self.tier_and_caption(tier, "")[0])
         caption = "Pre-registered claims and their verdicts (95 % interval over paired seeds)."
         items = sorted(set(table["paper_item"]))
         self.save_table(table, "verdicts", caption=caption, tier=tier, paper_items=items)
@@ -200,7 +217,8 @@ class Run:
             shown_cols = ["paper_item", "claim", "quantity", "estimate", "ci_low", "ci_high"]
             self.shown["table"] += 1
             view = table[[*shown_cols, "n_seeds", "verdict"]]
-            show_html(table_html(view, self.shown["table"], caption, decimals=3))
+            shown_caption = self.tier_and_caption(tier, caption)[1]
+            show_html(table_html(view, self.shown["table"], shown_caption, decimals=3))
         for row in table.to_dict("records"):
             glue(f"{row['key']}_verdict", f"**{row['verdict']}**")
             glue(f"{row['key']}_sentence", describe(row))

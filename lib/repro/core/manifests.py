@@ -232,10 +232,19 @@ def read_lock(root: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
-def _record_lock(root: Path, rel_path: str, sha: str) -> None:
+def record_checksums(root: Path, checksums: Mapping[str, str | None]) -> None:
+    """Record (or, for ``None``, forget) ``path -> sha256`` pairs in the lock file at once."""
     lock = read_lock(root)
-    lock[rel_path] = sha
+    for rel_path, sha in checksums.items():
+        if sha is None:
+            lock.pop(rel_path, None)
+        else:
+            lock[rel_path] = sha
     atomic_write_text(_lock_path(root), json.dumps(lock, indent=2, sort_keys=True) + "\n")
+
+
+def _record_lock(root: Path, rel_path: str, sha: str) -> None:
+    record_checksums(root, {rel_path: sha})
 
 
 def expected_sha(spec: FileSpec, root: Path) -> str | None:

@@ -117,8 +117,12 @@ def cache_components(
     inputs: Iterable[str] = (),
     data: Iterable[str] = (),
     root: Path | None = None,
+    data_dir: Path | None = None,
 ) -> dict[str, str]:
-    """Digest of each part of the cache key (so that a re-run can say what changed)."""
+    """Digest of each part of the cache key (so that a re-run can say what changed).
+
+    ``data_dir`` is the folder the data entries are read from (default ``$REPRO_DATA_DIR``).
+    """
     root = root or repo_root()
     cells = notebook_cells(notebook)
     code = [c["source"] for c in cells if c["type"] == "code"]
@@ -135,7 +139,7 @@ def cache_components(
         "parameters": _digest_json(dict(parameters)),
         "lib": _digest_json({str(p.relative_to(lib)): file_digest(p) for p in deps}),
         "inputs": _digest_json({name: file_digest(root / name) for name in inputs}),
-        "data": _digest_json(manifests.fingerprint(data, entries, data_root())),
+        "data": _digest_json(manifests.fingerprint(data, entries, data_dir or data_root())),
     }
 
 

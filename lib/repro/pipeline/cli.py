@@ -13,6 +13,7 @@ import shutil
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from repro.core.errors import InputError
 from repro.core.manifests import DataError, ManifestError
@@ -63,6 +64,15 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_wait_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-wait",
+        dest="wait",
+        action="store_false",
+        help="exit (status 2) instead of waiting when another repro command uses the build folder",
+    )
+
+
 def _make_executor(args: argparse.Namespace):
     if args.executor == "ray":
         from repro.pipeline.ray_executor import RayExecutor
@@ -74,7 +84,28 @@ def _make_executor(args: argparse.Namespace):
     return LocalExecutor(args.jobs, gpus=gpus)
 
 
+def _profile_lock(args: argparse.Namespace):
+    """The lock of the profile's build folder (one writer at a time)."""
+    from repro.pipeline.lock import folder_lock
+
+    return folder_lock(Layout.for_profile(load_profile(args.profile).name).root, args.wait)
+
+
+def _html_lock(args: argparse.Namespace):
+    """The lock of ``book/_build`` (shared by every profile's book build)."""
+    from repro.core.paths import build_root
+    from repro.pipeline.lock import folder_lock
+
+    html = repo_root() / "book" / "_build"
+    return folder_lock(build_root() / "book-html", args.wait, label=str(html))
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    with _profile_lock(args):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from repro.pipeline.runner import format_table, run_profile
 
     outcomes = run_profile(
@@ -85,6 +116,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_book(args: argparse.Namespace) -> int:
+    with _profile_lock(args), _html_lock(args):
+        return _book(args)
+
+
+def _book(args: argparse.Namespace) -> int:
     from repro.pipeline.book import BookBuildError, build
 
     profile = load_profile(args.profile)
@@ -102,8 +138,10 @@ def cmd_book(args: argparse.Namespace) -> int:
 
 def cmd_build(args: argparse.Namespace) -> int:
     start = time.perf_counter()
-    code = cmd_run(args)  # a failing notebook does not stop the book: it shows a failure page
-    book_code = cmd_book(args)
+    with _profile_lock(args):
+        code = _run(args)  # a failing notebook does not stop the book: it shows a failure page
+        with _html_lock(args):
+            book_code = _book(args)
     print(f"Total {time.perf_counter() - start:.1f} s")
     return code or book_code
 
@@ -129,10 +167,11 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_clean(args: argparse.Namespace) -> int:
     root = repo_root()
     targets = [Layout.for_profile(load_profile(args.profile).name).root, root / "book" / "_build"]
-    for target in targets:
-        if target.exists():
-            shutil.rmtree(target)
-            print(f"removed {target}")
+    with _profile_lock(args), _html_lock(args):
+        for target in targets:
+            if target.exists():
+                shutil.rmtree(target)
+                print(f"removed {target}")
     return 0
 
 
@@ -146,7 +185,15 @@ def cmd_data(args: argparse.Namespace) -> int:
             where = f"{files} file(s)" if entry.kind != "synthetic" else "generated"
             print(f"{entry.name:<40} {entry.kind:<11} {where:<12} {entry.manifest.name}")
         return 0
-    names = args.names or (list(entries) if args.data_command == "verify" else [])
+    if args.data_command == "rehearse":
+        return _rehearse(args, entries)
+    profile = load_profile(args.profile) if args.profile else None
+    data_dir = args.data_dir or (profile.data_dir if profile else None)
+    names = args.names or (
+        (profile.data_names() if profile else list(entries))
+        if args.data_command == "verify"
+        else []
+    )
     if not names:
         raise ParameterError("repro data fetch: name at least one entry (see `repro data list`)")
     failed = 0
@@ -155,12 +202,25 @@ def cmd_data(args: argparse.Namespace) -> int:
             raise ManifestError(f"no data-manifest entry named '{name}' (see `repro data list`)")
         action = manifests.fetch if args.data_command == "fetch" else manifests.verify
         try:
-            for path, state in action(entries[name]):
+            for path, state in action(entries[name], data_dir):
                 print(f"{name}: {path}: {state}")
         except DataError as exc:
             failed += 1
             print(f"error: {exc}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _rehearse(args: argparse.Namespace, entries: dict) -> int:
+    """``repro data rehearse``: stand-ins for every entry the paper profile's notebooks read."""
+    from repro.core import rehearse
+    from repro.pipeline.lock import folder_lock
+
+    dest = (args.dest or rehearse.default_dest()).resolve()
+    names = args.names or load_profile(args.profile or "paper").data_names()
+    with folder_lock(dest, args.wait):
+        done = rehearse.rehearse(names, entries, dest, seed=args.seed)
+    print("\n".join(done.summary()))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -178,24 +238,48 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = with_profile(sub.add_parser("run", help="execute the notebooks of a profile"))
     _add_run_options(run)
+    _add_wait_option(run)
     run.set_defaults(func=cmd_run)
     book = with_profile(sub.add_parser("book", help="build the book from what ran"))
     book.add_argument("--force", dest="force_book", action="store_true", help="rebuild anyway")
+    _add_wait_option(book)
     book.set_defaults(func=cmd_book)
     build = with_profile(sub.add_parser("build", help="run, then build the book"))
     _add_run_options(build)
+    _add_wait_option(build)
     build.set_defaults(func=cmd_build)
     with_profile(sub.add_parser("status", help="last run per notebook")).set_defaults(
         func=cmd_status
     )
-    with_profile(
-        sub.add_parser("clean", help="remove a profile's build and the HTML")
-    ).set_defaults(func=cmd_clean)
+    clean = with_profile(sub.add_parser("clean", help="remove a profile's build and the HTML"))
+    _add_wait_option(clean)
+    clean.set_defaults(func=cmd_clean)
     data = sub.add_parser("data", help="list, fetch or verify data-manifest entries")
     data_sub = data.add_subparsers(dest="data_command", required=True)
     data_sub.add_parser("list", help="every entry")
-    data_sub.add_parser("fetch", help="download and verify").add_argument("names", nargs="*")
-    data_sub.add_parser("verify", help="check checksums").add_argument("names", nargs="*")
+    for name, text in (("fetch", "download and verify"), ("verify", "check checksums")):
+        action = data_sub.add_parser(name, help=text)
+        action.add_argument("names", nargs="*")
+        action.add_argument(
+            "--profile",
+            default=None,
+            help="use this profile's data_dir (and, for verify, its entries when none are named)",
+        )
+        action.add_argument(
+            "--data-dir", type=Path, default=None, help="data folder (default $REPRO_DATA_DIR)"
+        )
+    rehearse = data_sub.add_parser(
+        "rehearse", help="write tiny stand-ins for the paper profile's data (never paper numbers)"
+    )
+    rehearse.add_argument("names", nargs="*", help="entries (default: the profile's)")
+    rehearse.add_argument(
+        "--dest", type=Path, default=None, help="folder (default <build>/rehearsal/data)"
+    )
+    rehearse.add_argument(
+        "--profile", default=None, help="profile whose data entries to rehearse (default paper)"
+    )
+    rehearse.add_argument("--seed", type=int, default=0, help="seed passed to every writer")
+    _add_wait_option(rehearse)
     data.set_defaults(func=cmd_data)
     for module_name in PAPER_CLIS:
         try:

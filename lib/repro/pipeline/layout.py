@@ -60,15 +60,55 @@ class Layout:
             ) from exc
 
     def publish(self, notebook_id: str) -> None:
-        """Move a successful run's staged artifacts into place, replacing the old ones."""
+        """Move a successful run's staged artifacts into place, replacing the old ones.
+
+        The old folder is first renamed to a unique ``.<name>.old-<id>`` and put back if
+        the new one cannot be moved in, so the notebook is never left without artifacts.
+
+        Raises:
+            BuildFolderError: the staged folder is missing (another process removed it).
+        """
         final = self.artifacts(notebook_id)
+        staged = self.staging(notebook_id)
+        if not staged.is_dir():
+            raise BuildFolderError(f"{staged}: staged artifacts of {notebook_id} vanished")
         final.parent.mkdir(parents=True, exist_ok=True)
-        old = final.with_name(f".{final.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
+        old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:12]}")
         if final.exists():
             os.replace(final, old)
-        os.replace(self.staging(notebook_id), final)
+        try:
+            os.replace(staged, final)
+        except OSError:
+            if old.exists() and not final.exists():
+                os.replace(old, final)
+            raise
         shutil.rmtree(old, ignore_errors=True)
+
+    def recover(self) -> list[str]:
+        """Repair what an interrupted :meth:`publish` left; return the notebook ids restored.
+
+        A leftover ``.<name>.old*`` folder whose ``<name>`` is missing is the last published
+        output (its status entry still describes it): it is moved back. Next to an existing
+        ``<name>`` it is an outdated copy and is removed.
+        """
+        restored = []
+        base = self.artifacts()
+        if not base.is_dir():
+            return restored
+        leftovers = sorted(
+            (p for p in base.glob("*/.*.old*") if p.is_dir()),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
+        )
+        for old in leftovers:
+            name = old.name[1:].split(".old", 1)[0]
+            final = old.with_name(name)
+            if not final.exists():
+                os.replace(old, final)
+                restored.append(f"{final.parent.name}/{name}")
+            else:
+                shutil.rmtree(old, ignore_errors=True)
+        return restored
 
     def withdraw(self, notebook_id: str) -> None:
         """Remove published artifacts of a notebook that just failed (never show stale output)."""

@@ -6,6 +6,8 @@ A profile file looks like::
     description: CI - every path runs, tiny sizes.
     defaults:                 # merged into every notebook entry
       resources: {cpus: 1, gpus: 0}
+    data_dir: build/rehearsal/data   # optional: REPRO_DATA_DIR for the kernels
+    rehearsal: true           # optional: stand-in data (see below)
     notebooks:                # in book order
       twlv_i/reported_tables:
         parameters: {}
@@ -14,12 +16,20 @@ A profile file looks like::
         resources: {cpus: 1, gpus: 0}   # for the executors
 
 ``--profile`` takes one of the names in ``profiles/`` or a path to such a file.
+
+``data_dir`` (optional) is the data folder the notebooks read (passed to their kernels
+as ``REPRO_DATA_DIR``, and used by ``repro data verify --profile``): absolute, or
+relative to the repository root, except that a leading ``build/`` means the build
+folder (``$REPRO_BUILD_DIR`` when set), so rehearsal data moves with the build.
+``rehearsal: true`` marks a rehearsal profile: its data folder holds stand-ins written
+by ``repro data rehearse`` (``repro run`` writes missing ones first) and no artifact
+it writes is labelled paper tier.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,9 +37,9 @@ from typing import Any
 import yaml
 
 from repro.core.errors import InputError
-from repro.core.paths import repo_root
+from repro.core.paths import build_root, repo_root
 
-PROFILE_KEYS = {"name", "description", "defaults", "notebooks"}
+PROFILE_KEYS = {"name", "description", "defaults", "notebooks", "data_dir", "rehearsal"}
 ENTRY_KEYS = {"parameters", "inputs", "data", "resources", "timeout_s"}
 DEFAULT_PROFILE = "local"
 
@@ -67,6 +77,13 @@ class Profile:
     path: Path
     description: str
     notebooks: dict[str, NotebookSpec]
+    data_dir: Path | None = None
+    rehearsal: bool = False
+
+    def data_names(self, notebook_ids: Sequence[str] | None = None) -> list[str]:
+        """Data-manifest entries the (given) notebooks read, in order, without repeats."""
+        ids = self.notebooks if notebook_ids is None else notebook_ids
+        return list(dict.fromkeys(name for nb in ids for name in self.notebooks[nb].data))
 
 
 def profiles_dir() -> Path:
@@ -136,6 +153,20 @@ def _parse_entry(nb_id: str, raw: Any, defaults: Mapping[str, Any], path: Path) 
     )
 
 
+def resolve_data_dir(value: Any, where: str) -> Path | None:
+    """A profile's ``data_dir``: absolute, ``build/...`` in the build folder, else repo-relative."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ProfileError(f"{where}: field 'data_dir' must be a path string, got {value!r}")
+    path = Path(value).expanduser()
+    if path.is_absolute():
+        return path
+    if path.parts[0] == "build":
+        return build_root().joinpath(*path.parts[1:])
+    return repo_root() / path
+
+
 def load_profile(name_or_path: str = DEFAULT_PROFILE) -> Profile:
     """Load and structurally validate a profile (parameters are checked by :mod:`params`)."""
     path = resolve_profile_path(name_or_path)
@@ -156,9 +187,17 @@ def load_profile(name_or_path: str = DEFAULT_PROFILE) -> Profile:
         raise ProfileError(f"{path}: field 'defaults' must be a mapping")
     _check_keys(defaults, ENTRY_KEYS - {"parameters"}, f"{path}: defaults")
     specs = {nb: _parse_entry(str(nb), raw, defaults, path) for nb, raw in notebooks.items()}
+    rehearsal = doc.get("rehearsal", False)
+    if not isinstance(rehearsal, bool):
+        raise ProfileError(f"{path}: field 'rehearsal' must be true or false, got {rehearsal!r}")
+    data_dir = resolve_data_dir(doc.get("data_dir"), str(path))
+    if rehearsal and data_dir is None:
+        raise ProfileError(f"{path}: a profile with 'rehearsal: true' needs a 'data_dir'")
     return Profile(
         name=str(doc.get("name") or path.stem),
         path=path,
         description=str(doc.get("description", "")),
         notebooks=specs,
+        data_dir=data_dir,
+        rehearsal=rehearsal,
     )

@@ -5,15 +5,17 @@ from __future__ import annotations
 import fnmatch
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from repro.core.paths import repo_root
+from repro.core.artifacts import REHEARSAL_ENV
+from repro.core.paths import DATA_ENV, repo_root
 from repro.pipeline import cache
 from repro.pipeline.execute import Job, JobResult, LocalExecutor, stderr_is_tty
-from repro.pipeline.layout import Layout
+from repro.pipeline.layout import BuildFolderError, Layout
+from repro.pipeline.lock import folder_lock
 from repro.pipeline.params import ParameterError, parse_override, validate_parameters
 from repro.pipeline.profiles import NotebookSpec, Profile, load_profile
 
@@ -103,7 +105,7 @@ def plan(
     for spec in specs:
         params = resolved[spec.notebook_id]
         components = cache.cache_components(
-            spec.source_path(root), params, spec.inputs, spec.data, root
+            spec.source_path(root), params, spec.inputs, spec.data, root, profile.data_dir
         )
         key = cache.cache_key(components)
         last = status.get(spec.notebook_id, {})
@@ -168,6 +170,10 @@ def run_profile(
     profile = load_profile(profile_name)
     layout = layout or Layout.for_profile(profile.name)
     layout.ensure_writable()
+    for nb in layout.recover():
+        log.warning("%s: restored the artifacts an interrupted publish had set aside", nb)
+    if profile.rehearsal:
+        ensure_standins(profile, select(profile, only), root)
     planned = plan(profile, layout, only, overrides, force, root)
     status = layout.read_status()
     outcomes: dict[str, Outcome] = {}
@@ -187,7 +193,8 @@ def run_profile(
         log.info("[%d/%d] running %s (%s)", started["n"], total, job.notebook_id, why)
 
     executor = executor or LocalExecutor(workers)
-    jobs = [_job(p, profile, layout, root, workers, dict(kernel_env or {})) for p in todo]
+    env = {**profile_env(profile), **(kernel_env or {})}
+    jobs = [_job(p, profile, layout, root, workers, env) for p in todo]
     for result in executor.run(jobs, on_start=on_start):
         outcomes[result.notebook_id] = _record(result, by_id[result.notebook_id], layout, status)
         layout.write_status(profile.name, status)
@@ -196,10 +203,44 @@ def run_profile(
     return [outcomes[p.spec.notebook_id] for p in planned]
 
 
+def profile_env(profile: Profile) -> dict[str, str]:
+    """Environment the profile gives every kernel: its data folder, its rehearsal mark."""
+    env = {DATA_ENV: str(profile.data_dir)} if profile.data_dir else {}
+    if profile.rehearsal:
+        env[REHEARSAL_ENV] = "1"
+    return env
+
+
+def ensure_standins(profile: Profile, specs: Sequence[NotebookSpec], root: Path) -> None:
+    """Write the rehearsal stand-ins the selected notebooks read, where missing or stale."""
+    from repro.core import manifests, rehearse
+
+    names = profile.data_names([s.notebook_id for s in specs])
+    if not names or profile.data_dir is None:
+        return
+    entries = manifests.load_all(root / "data_manifests")
+    missing = rehearse.missing_entries(names, entries, profile.data_dir)
+    if missing:
+        log.info(
+            "writing stand-ins for %d data entr%s into %s (as `repro data rehearse`)",
+            len(missing),
+            "y" if len(missing) == 1 else "ies",
+            profile.data_dir,
+        )
+        with folder_lock(profile.data_dir):
+            done = rehearse.rehearse(missing, entries, profile.data_dir)
+        for line in done.summary():
+            log.info("%s", line)
+
+
 def _record(result: JobResult, item: Planned, layout: Layout, status: dict[str, Any]) -> Outcome:
     nb = result.notebook_id
     if result.status == "ok":
-        layout.publish(nb)
+        try:
+            layout.publish(nb)
+        except (OSError, BuildFolderError) as exc:  # never record ok without artifacts
+            result = replace(result, status="failed", error=f"publishing artifacts failed: {exc}")
+            layout.withdraw(nb)
     else:
         layout.withdraw(nb)
     status[nb] = {
