@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import shlex
 import shutil
 import sys
 import time
@@ -88,7 +89,8 @@ def _profile_lock(args: argparse.Namespace):
     """The lock of the profile's build folder (one writer at a time)."""
     from repro.pipeline.lock import folder_lock
 
-    return folder_lock(Layout.for_profile(load_profile(args.profile).name).root, args.wait)
+    root = Layout.for_profile(load_profile(args.profile).name).root
+    return folder_lock(root, args.wait, command=getattr(args, "command_line", None))
 
 
 def _html_lock(args: argparse.Namespace):
@@ -97,7 +99,8 @@ def _html_lock(args: argparse.Namespace):
     from repro.pipeline.lock import folder_lock
 
     html = repo_root() / "book" / "_build"
-    return folder_lock(build_root() / "book-html", args.wait, label=str(html))
+    command = getattr(args, "command_line", None)
+    return folder_lock(build_root() / "book-html", args.wait, command=command, label=str(html))
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -217,7 +220,7 @@ def _rehearse(args: argparse.Namespace, entries: dict) -> int:
 
     dest = (args.dest or rehearse.default_dest()).resolve()
     names = args.names or load_profile(args.profile or "paper").data_names()
-    with folder_lock(dest, args.wait):
+    with folder_lock(dest, args.wait, command=getattr(args, "command_line", None)):
         done = rehearse.rehearse(names, entries, dest, seed=args.seed)
     print("\n".join(done.summary()))
     return 0
@@ -295,6 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = "repro " + shlex.join(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="repro: %(message)s",
