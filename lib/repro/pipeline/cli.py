@@ -129,6 +129,7 @@ def _book(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     layout = Layout.for_profile(profile.name)
     layout.ensure_writable()
+    layout.recover()  # artifacts an interrupted publish set aside
     try:
         index, rebuilt = build(profile, layout, force=getattr(args, "force_book", False))
     except BookBuildError as exc:

@@ -229,8 +229,10 @@ def ensure_standins(profile: Profile, specs: Sequence[NotebookSpec], root: Path)
         )
         with folder_lock(profile.data_dir):
             done = rehearse.rehearse(missing, entries, profile.data_dir)
-        for line in done.summary():
-            log.info("%s", line)
+        first, *skipped = done.summary()
+        log.info("%s", first)
+        for line in skipped:
+            log.warning("%s", line)
 
 
 def _record(result: JobResult, item: Planned, layout: Layout, status: dict[str, Any]) -> Outcome:
