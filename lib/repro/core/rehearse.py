@@ -102,6 +102,8 @@ def missing_entries(names: Iterable[str], entries: Mapping[str, Entry], dest: Pa
     """External entries among ``names`` whose files are absent or fail their checksum."""
     missing = []
     for name in names:
+        if name not in entries:
+            raise manifests.ManifestError(f"no data-manifest entry named '{name}'")
         entry = entries[name]
         if entry.kind == "synthetic":
             continue

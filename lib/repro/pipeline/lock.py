@@ -83,7 +83,9 @@ def folder_lock(
     try:
         lock_file.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise BuildFolderError(f"{lock_file.parent}: cannot create ({exc.strerror})") from exc
+        raise BuildFolderError(
+            f"{lock_file.parent}: build folder is not writable ({exc.strerror})"
+        ) from exc
     # No soft-lock fallback: a soft lock would survive a crash and block forever.
     lock = FileLock(lock_file, fallback_to_soft=False)
     try:
