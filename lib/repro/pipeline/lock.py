@@ -98,6 +98,8 @@ def folder_lock(
             ) from None
         log.warning("%s is in use by %s; waiting for it to finish", label, holder)
         lock.acquire()
+    except OSError as exc:  # e.g. a read-only folder: the lock file cannot be opened
+        raise BuildFolderError(f"{lock_file}: cannot take the lock ({exc.strerror})") from exc
     try:
         info = {
             "pid": os.getpid(),
