@@ -30,13 +30,13 @@ TABLES_FOR_FIG2 = ("Table 3", "Table 5")
 def _check_positive(owner: str, **values: int | float) -> None:
     for name, value in values.items():
         if value <= 0:
-            raise ValueError(f"{owner}.{name}={value}: expected > 0")
+            raise ValueError(f"{name}={value}: expected > 0")
 
 
 def _check_encoders(owner: str, encoders: tuple[str, ...]) -> None:
     unknown = sorted(set(encoders) - set(ENCODERS))
     if unknown or not encoders:
-        raise ValueError(f"{owner}.encoders {list(encoders)}: expected some of {list(ENCODERS)}")
+        raise ValueError(f"encoders {list(encoders)}: expected some of {list(ENCODERS)}")
 
 
 @dataclass(frozen=True)
@@ -87,9 +87,9 @@ class SyntheticBenchmarkConfig:
     def __post_init__(self) -> None:
         owner = type(self).__name__
         if self.data_source not in DATA_SOURCES:
-            raise ValueError(f"{owner}.data_source={self.data_source!r}: expected {DATA_SOURCES}")
+            raise ValueError(f"data_source={self.data_source!r}: expected {DATA_SOURCES}")
         if not self.seeds:
-            raise ValueError(f"{owner}.seeds is empty: expected at least one seed")
+            raise ValueError(f"seeds is empty: expected at least one seed")
         _check_encoders(owner, self.encoders)
         _check_positive(
             owner,
@@ -104,9 +104,9 @@ class SyntheticBenchmarkConfig:
         )
         unknown = sorted(set(self.release_datasets) - set(RELEASE_DATASETS))
         if unknown:
-            raise ValueError(f"{owner}.release_datasets {unknown}: expected {list(RELEASE_DATASETS)}")
+            raise ValueError(f"release_datasets {unknown}: expected {list(RELEASE_DATASETS)}")
         if self.release_epochs < 0 or self.num_threads < 0 or self.mae_steps < 0:
-            raise ValueError(f"{owner}: release_epochs, num_threads, mae_steps must be >= 0")
+            raise ValueError(f"release_epochs, num_threads, mae_steps must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ class EmbeddingGeometryConfig:
     def __post_init__(self) -> None:
         owner = type(self).__name__
         if not self.seeds:
-            raise ValueError(f"{owner}.seeds is empty: expected at least one seed")
+            raise ValueError(f"seeds is empty: expected at least one seed")
         _check_encoders(owner, self.encoders)
         _check_positive(
             owner,
