@@ -25,8 +25,9 @@ from repro.core.paths import build_root
 
 ARTIFACT_DIR_ENV = "REPRO_ARTIFACT_DIR"
 PROFILE_ENV = "REPRO_PROFILE"
-#: Allowed tiers, strongest first. "reported" re-renders the paper's own numbers.
-TIERS = ("paper", "mechanism", "reported")
+#: Allowed tiers, strongest first. "reported" re-renders the paper's own numbers;
+#: "rehearsal" is the paper path run on tiny stand-in data (its numbers mean nothing).
+TIERS = ("paper", "mechanism", "reported", "rehearsal")
 RUN_FILE = "run.json"
 
 

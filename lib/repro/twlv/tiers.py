@@ -39,9 +39,10 @@ TIER_PARAGRAPHS = {
     ),
     "rehearsal": (
         "**Tier: REHEARSAL on stand-in data.** This page was built by the `rehearsal` "
-        "profile from tiny random files written in the exact release format "
-        "(`repro.twlv.standins`). It checks that the paper path runs end to end; every number "
-        "on it is meaningless and must not be compared with the paper."
+        "profile, with sizes shrunk and, for the released embeddings, tiny random files "
+        "written in the exact release format (`repro.twlv.standins`). It checks that the "
+        "paper path runs end to end; every number on it is meaningless and must not be "
+        "compared with the paper."
     ),
     "reported": (
         "**Tier: reported numbers, re-rendered from the transcription in `reported/` — "
@@ -50,11 +51,19 @@ TIER_PARAGRAPHS = {
 }
 
 
+def is_rehearsal() -> bool:
+    """Whether the pipeline runs this notebook under the ``rehearsal`` profile."""
+    return os.environ.get(PROFILE_ENV) == REHEARSAL_PROFILE
+
+
+def page_tier(tier: str) -> str:
+    """``tier``, or ``rehearsal`` under the rehearsal profile (shrunk sizes, stand-in data)."""
+    return "rehearsal" if is_rehearsal() else tier
+
+
 def benchmark_tier(data_source: str) -> str:
-    """``mechanism`` for synthetic data; ``paper``, or ``rehearsal`` under that profile."""
-    if data_source == "synthetic":
-        return "mechanism"
-    return "rehearsal" if os.environ.get(PROFILE_ENV) == REHEARSAL_PROFILE else "paper"
+    """``mechanism`` for synthetic data, ``paper`` for the release; ``rehearsal`` under it."""
+    return page_tier("mechanism" if data_source == "synthetic" else "paper")
 
 
 def tier_words(tier: str) -> str:
@@ -63,5 +72,12 @@ def tier_words(tier: str) -> str:
 
 
 def tier_paragraph(tier: str) -> str:
-    """The Markdown paragraph a page shows at its top."""
-    return TIER_PARAGRAPHS[tier]
+    """The Markdown paragraph a page shows at its top (with the rehearsal warning if it is one).
+
+    A page whose artifacts keep their own tier (the reported tables stay the paper's
+    numbers) still says plainly, under the rehearsal profile, that it is a rehearsal build.
+    """
+    text = TIER_PARAGRAPHS[tier]
+    if is_rehearsal() and tier != "rehearsal":
+        text = TIER_PARAGRAPHS["rehearsal"] + "\n\n" + text
+    return text
