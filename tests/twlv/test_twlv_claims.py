@@ -18,8 +18,10 @@ from repro.twlv.config import (
 def _results(seeds=(0, 1, 2)):
     """Long results where motion > image on motion, attentive = linear - 5, clip > uniform."""
     rows = []
-    base = {("image", "appearance"): 60, ("image", "motion"): 13, ("motion", "appearance"): 40,
-            ("motion", "motion"): 95, ("videomae", "appearance"): 30, ("videomae", "motion"): 13}  # fmt: skip
+    base = {
+        ("image", "appearance"): 60, ("image", "motion"): 13, ("motion", "appearance"): 40,
+        ("motion", "motion"): 95, ("videomae", "appearance"): 30, ("videomae", "motion"): 13,
+    }  # fmt: skip
     for s in seeds:
         for (enc, task), v in base.items():
             v = v + s  # seed shifts every method equally: paired differences are exact
@@ -43,7 +45,9 @@ def test_benchmark_estimates_are_paired_by_seed():
 
 
 def test_verdicts_follow_the_numbers_not_the_paper():
-    rows = {r["key"]: r for r in C.verdict_rows(C.BENCHMARK_CLAIMS, C.benchmark_estimates(_results()))}
+    rows = {
+        r["key"]: r for r in C.verdict_rows(C.BENCHMARK_CLAIMS, C.benchmark_estimates(_results()))
+    }
     assert rows["fig2_motion"]["verdict"] == "reproduced"
     assert rows["table5_attentive"]["verdict"] == "contradicted"
     assert rows["table6_motion_modes"]["verdict"] == "contradicted"

@@ -61,7 +61,10 @@ def test_cli_defaults_come_from_the_config():
     assert args.k == EvaluateConfig.knn_k == SyntheticBenchmarkConfig.knn_k
     assert (args.protocol, args.seed, args.epochs) == ("all", 0, 0)
     lp, ap = evaluate.protocols_for(EvaluateConfig())
-    assert lp.lrs == EvaluateConfig.linear_lrs and ap.epochs == SyntheticBenchmarkConfig.attentive_epochs
+    assert (
+        lp.lrs == EvaluateConfig.linear_lrs
+        and ap.epochs == SyntheticBenchmarkConfig.attentive_epochs
+    )
 
 
 @pytest.mark.parametrize("present, missing", [("uniform", "multi-clip"), ("multi-clip", "uniform")])

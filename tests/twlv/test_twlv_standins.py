@@ -30,7 +30,7 @@ def test_every_manifest_path_is_written(written):
 
 def test_folders_read_back_with_the_real_class_bounds(written):
     root, _ = written
-    for dataset, (folder, classes) in RELEASE_DATASETS.items():
+    for folder, classes in RELEASE_DATASETS.values():
         for variant in io.VARIANTS:
             splits = io.read_release(root / "twlv_i" / folder, variant, num_classes=classes)
             train = splits["train"]

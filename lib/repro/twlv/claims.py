@@ -38,8 +38,7 @@ BENCHMARK_CLAIMS = (
         "fig2_appearance",
         "twlv_i.fig2",
         "Image-style encoders hold up on appearance-centric benchmarks.",
-        "image-style minus motion-sensitive encoder, linear top-1 on the appearance task "
-        "(points)",
+        "image-style minus motion-sensitive encoder, linear top-1 on the appearance task (points)",
     ),
     Claim(
         "table5_attentive",
@@ -133,7 +132,9 @@ GEOMETRY_CLAIMS = (
 def _by_seed(results: pd.DataFrame, protocol: str, task: str, metric: str = "top1") -> pd.DataFrame:
     """Seed-by-encoder table of one protocol, task and metric."""
     sel = results[
-        (results["protocol"] == protocol) & (results["task"] == task) & (results["metric"] == metric)
+        (results["protocol"] == protocol)
+        & (results["task"] == task)
+        & (results["metric"] == metric)
     ]
     return sel.pivot_table(index="seed", columns="encoder", values="value").sort_index()
 

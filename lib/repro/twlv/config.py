@@ -89,7 +89,7 @@ class SyntheticBenchmarkConfig:
         if self.data_source not in DATA_SOURCES:
             raise ValueError(f"data_source={self.data_source!r}: expected {DATA_SOURCES}")
         if not self.seeds:
-            raise ValueError(f"seeds is empty: expected at least one seed")
+            raise ValueError("seeds is empty: expected at least one seed")
         _check_encoders(owner, self.encoders)
         _check_positive(
             owner,
@@ -106,7 +106,7 @@ class SyntheticBenchmarkConfig:
         if unknown:
             raise ValueError(f"release_datasets {unknown}: expected {list(RELEASE_DATASETS)}")
         if self.release_epochs < 0 or self.num_threads < 0 or self.mae_steps < 0:
-            raise ValueError(f"release_epochs, num_threads, mae_steps must be >= 0")
+            raise ValueError("release_epochs, num_threads, mae_steps must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ class EmbeddingGeometryConfig:
     def __post_init__(self) -> None:
         owner = type(self).__name__
         if not self.seeds:
-            raise ValueError(f"seeds is empty: expected at least one seed")
+            raise ValueError("seeds is empty: expected at least one seed")
         _check_encoders(owner, self.encoders)
         _check_positive(
             owner,

@@ -18,7 +18,6 @@ something, but the numbers mean nothing.
 from __future__ import annotations
 
 import io as _io
-import json
 import logging
 import tarfile
 from collections.abc import Sequence
@@ -72,8 +71,9 @@ def standin_split(
     """
     labels = np.repeat(np.arange(len(means)), per_class)
     per_video = [
-        (means[y] + rng.normal(size=(rng.integers(clips[0], clips[1] + 1), means.shape[1])))
-        .astype(np.float32)
+        (means[y] + rng.normal(size=(rng.integers(clips[0], clips[1] + 1), means.shape[1]))).astype(
+            np.float32
+        )
         for y in labels
     ]
     duration = rng.uniform(2.0, 10.0, len(labels)).round(2)

@@ -200,8 +200,8 @@ def plot_over_seeds(
             data=part, x=x, y=y, hue=hue, dodge=several, alpha=0.45, size=4, ax=ax, legend=False
         )
         sns.pointplot(
-            data=part, x=x, y=y, hue=hue, dodge=0.4 if several else False, linestyle="none", errorbar=interval,
-            markers="D", capsize=0.08, ax=ax,
+            data=part, x=x, y=y, hue=hue, dodge=0.4 if several else False, linestyle="none",
+            errorbar=interval, markers="D", capsize=0.08, ax=ax,
         )  # fmt: skip
         if chance is not None:
             ax.axhline(chance, color="grey", ls="--", lw=0.8)
