@@ -208,8 +208,12 @@ def plot_over_seeds(
         ax.set_title(f"{col} = {panel}" if panel is not None else "", fontsize=9)
         ax.set_ylabel(ylabel or y)
         ax.tick_params(axis="x", labelsize=8)
-        if ax is not axes[0, -1] and ax.get_legend() is not None:
-            ax.get_legend().remove()
+        if ax.get_legend() is not None:
+            if ax is axes[0, -1]:
+                # Middle right stays clear: scores sit near chance or near the top.
+                sns.move_legend(ax, "center right", fontsize=8, title_fontsize=8)
+            else:
+                ax.get_legend().remove()
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
