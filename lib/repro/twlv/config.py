@@ -27,13 +27,13 @@ ATTENTIVE_BATCH = 256
 TABLES_FOR_FIG2 = ("Table 3", "Table 5")
 
 
-def _check_positive(owner: str, **values: int | float) -> None:
+def _check_positive(**values: int | float) -> None:
     for name, value in values.items():
         if value <= 0:
             raise ValueError(f"{name}={value}: expected > 0")
 
 
-def _check_encoders(owner: str, encoders: tuple[str, ...]) -> None:
+def _check_encoders(encoders: tuple[str, ...]) -> None:
     unknown = sorted(set(encoders) - set(ENCODERS))
     if unknown or not encoders:
         raise ValueError(f"encoders {list(encoders)}: expected some of {list(ENCODERS)}")
@@ -85,14 +85,12 @@ class SyntheticBenchmarkConfig:
     release_epochs: int = 0  # linear-probe epochs, 0 keeps Table 4's per-dataset epochs
 
     def __post_init__(self) -> None:
-        owner = type(self).__name__
         if self.data_source not in DATA_SOURCES:
             raise ValueError(f"data_source={self.data_source!r}: expected {DATA_SOURCES}")
         if not self.seeds:
             raise ValueError("seeds is empty: expected at least one seed")
-        _check_encoders(owner, self.encoders)
+        _check_encoders(self.encoders)
         _check_positive(
-            owner,
             n_train=self.n_train,
             n_val=self.n_val,
             n_clips=self.n_clips,
@@ -131,12 +129,10 @@ class EmbeddingGeometryConfig:
     num_threads: int = 1  # torch threads, 0 keeps the torch default
 
     def __post_init__(self) -> None:
-        owner = type(self).__name__
         if not self.seeds:
             raise ValueError("seeds is empty: expected at least one seed")
-        _check_encoders(owner, self.encoders)
+        _check_encoders(self.encoders)
         _check_positive(
-            owner,
             n_train=self.n_train,
             n_val=self.n_val,
             n_clips=self.n_clips,
@@ -166,4 +162,4 @@ class EvaluateConfig:
         protocols = ("linear", "attentive", "knn", "all")
         if self.protocol not in protocols:
             raise ValueError(f"protocol={self.protocol!r}: expected one of {protocols}")
-        _check_positive("EvaluateConfig", knn_k=self.knn_k, attentive_epochs=self.attentive_epochs)
+        _check_positive(knn_k=self.knn_k, attentive_epochs=self.attentive_epochs)
