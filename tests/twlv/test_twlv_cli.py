@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from repro.twlv import cli, evaluate, io
+from repro.twlv.config import EvaluateConfig, SyntheticBenchmarkConfig
 
 
 def _write_dataset(root, variants=("uniform", "multi-clip"), n=60, dim=8, num_classes=3):
@@ -31,7 +32,8 @@ def test_parser_registers_evaluate():
 
 def test_json_results_keyed_by_protocol_and_metric(tmp_path):
     root = _write_dataset(tmp_path / "ds")
-    text = evaluate.run_evaluate_command(str(root), "all", as_json=True, epochs=3, k=10)
+    cfg = EvaluateConfig(epochs=3, knn_k=10)
+    text = evaluate.run_evaluate_command(str(root), cfg, as_json=True)
     out = json.loads(text)
     assert out["num_classes"] == 3 and out["dim"] == 8
     assert set(out["knn"]) == {"uniform", "clip", "video"}
@@ -50,6 +52,35 @@ def test_table_output_and_single_protocol(tmp_path, capsys):
     assert args.func(args) == 0
     printed = capsys.readouterr().out
     assert "knn (clip)" in printed and "linear" not in printed
+
+
+def test_cli_defaults_come_from_the_config():
+    parser = argparse.ArgumentParser()
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["twlv", "evaluate", "emb"])
+    assert args.k == EvaluateConfig.knn_k == SyntheticBenchmarkConfig.knn_k
+    assert (args.protocol, args.seed, args.epochs) == ("all", 0, 0)
+    lp, ap = evaluate.protocols_for(EvaluateConfig())
+    assert (
+        lp.lrs == EvaluateConfig.linear_lrs
+        and ap.epochs == SyntheticBenchmarkConfig.attentive_epochs
+    )
+
+
+@pytest.mark.parametrize("present, missing", [("uniform", "multi-clip"), ("multi-clip", "uniform")])
+def test_one_variant_folder_reports_the_variant_actually_read(tmp_path, capsys, present, missing):
+    root = _write_dataset(tmp_path / "ds", variants=(present,))
+    out = evaluate.evaluate_embeddings(root, ("knn",), knn_k=5)
+    assert out["variants"] == {"uniform": present, "multi-clip": present}
+    parser = argparse.ArgumentParser()
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["twlv", "evaluate", str(root), "--protocol", "knn", "--k", "5"])
+    args.func(args)
+    printed = capsys.readouterr().out
+    assert f"{missing} read from {present}/ ({missing}/ not found)" in printed
+    table = printed.splitlines()[2:]
+    assert all(f"{missing}/" not in line for line in table)
+    assert sum(f"{present}/" in line for line in table) == 3
 
 
 def test_flat_layout_and_packed(tmp_path):

@@ -95,6 +95,45 @@ def test_non_integer_label(split_dir):
         io.read_release_split(split_dir)
 
 
+def test_string_label_is_accepted_where_int_accepts_it(split_dir):
+    (split_dir / "000003.json").write_text(json.dumps({"annotation": " 2", "num_frames": "48"}))
+    split = io.read_release_split(split_dir)
+    assert split.labels[3] == 2 and split.num_frames[3] == 48
+
+
+def test_float_label_string_is_refused(split_dir):
+    (split_dir / "000003.json").write_text(json.dumps({"annotation": "2.5"}))
+    with pytest.raises(io.EmbeddingFormatError, match=r"000003\.json: field 'annotation' is '2.5'"):
+        io.read_release_split(split_dir)
+
+
+@pytest.mark.parametrize(
+    "field, value, expected",
+    [
+        ("num_frames", "many", "an integer >= 1"),
+        ("num_frames", 0, "an integer >= 1"),
+        ("num_frames", [3], "an integer >= 1"),
+        ("duration", "long", "seconds >= 0"),
+        ("duration", -1.0, "seconds >= 0"),
+        ("duration", {"s": 1}, "seconds >= 0"),
+    ],
+)
+def test_bad_json_fields_name_file_and_field(split_dir, field, value, expected):
+    (split_dir / "000001.json").write_text(json.dumps({"annotation": 1, field: value}))
+    with pytest.raises(io.EmbeddingFormatError) as err:
+        io.read_release_split(split_dir)
+    message = str(err.value)
+    assert "\n" not in message
+    assert f"000001.json: field '{field}' is {value!r}, expected {expected}" in message
+
+
+def test_duration_string_and_zero_are_read(split_dir):
+    (split_dir / "000001.json").write_text(json.dumps({"annotation": 1, "duration": "2.5"}))
+    (split_dir / "000002.json").write_text(json.dumps({"annotation": 2, "duration": 0}))
+    split = io.read_release_split(split_dir)
+    assert split.duration[1] == 2.5 and split.duration[2] == 0.0
+
+
 def test_label_out_of_range(split_dir):
     with pytest.raises(io.EmbeddingFormatError, match=r"train: label 2 out of range.*< 2"):
         io.read_release_split(split_dir, num_classes=2)

@@ -1,11 +1,17 @@
 """``repro twlv evaluate EMBEDDINGS_DIR [--protocol linear|attentive|knn|all] [--json]``.
 
-Only argparse is imported at module level; the handler imports the heavy modules.
+Defaults come from :class:`repro.twlv.config.EvaluateConfig` (the benchmark notebook's kNN
+and attentive settings), so the command and the notebooks cannot drift apart. Only argparse
+and the (light) config module are imported at module level.
 """
 
 from __future__ import annotations
 
 import argparse
+
+from repro.twlv.config import EvaluateConfig
+
+_DEFAULTS = EvaluateConfig()
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -20,28 +26,31 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "<id>_c.npy, <id>_v.npy (or packed train.npz/val.npz).",
     )
     ev.add_argument("embeddings_dir", metavar="EMBEDDINGS_DIR")
-    ev.add_argument("--protocol", choices=["linear", "attentive", "knn", "all"], default="all")
+    ev.add_argument(
+        "--protocol", choices=["linear", "attentive", "knn", "all"], default=_DEFAULTS.protocol
+    )
     ev.add_argument("--json", action="store_true", help="print machine-readable JSON")
     ev.add_argument("--num-classes", type=int, default=None, help="default: max label + 1")
-    ev.add_argument("--epochs", type=int, default=None, help="override probe epochs")
-    ev.add_argument("--k", type=int, default=200, help="kNN neighbours (default 200)")
-    ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument(
+        "--epochs", type=int, default=_DEFAULTS.epochs, help="override probe epochs (0: keep)"
+    )
+    ev.add_argument(
+        "--k", type=int, default=_DEFAULTS.knn_k, help=f"kNN neighbours (default {_DEFAULTS.knn_k})"
+    )
+    ev.add_argument("--seed", type=int, default=_DEFAULTS.seed)
     ev.set_defaults(func=handle_evaluate)
     return twlv
 
 
 def handle_evaluate(args: argparse.Namespace) -> int:
     """Run :func:`repro.twlv.evaluate.run_evaluate_command` from parsed arguments."""
+    from repro.core.config import build_config
     from repro.twlv.evaluate import run_evaluate_command
 
-    text = run_evaluate_command(
-        args.embeddings_dir,
-        args.protocol,
-        args.json,
-        args.num_classes,
-        args.epochs,
-        args.k,
-        args.seed,
-    )
-    print(text)
+    cfg = build_config(
+        EvaluateConfig,
+        {"protocol": args.protocol, "knn_k": args.k, "epochs": args.epochs or 0,
+         "seed": args.seed},
+    )  # fmt: skip
+    print(run_evaluate_command(args.embeddings_dir, cfg, args.json, args.num_classes))
     return 0

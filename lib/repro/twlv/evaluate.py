@@ -18,10 +18,19 @@ from pathlib import Path
 
 from repro.twlv import io
 from repro.twlv.attentive import attentive_probe
+from repro.twlv.config import ATTENTIVE_BATCH, ATTENTIVE_WEIGHT_DECAY, EvaluateConfig
 from repro.twlv.knn import knn_evaluate
 from repro.twlv.linear import ProbeProtocol, linear_probe, release_protocol
 
 PROTOCOLS = ("linear", "attentive", "knn")
+#: Which variant each protocol reads: ``uniform`` or ``multi-clip`` (see the module docstring).
+PROTOCOL_VARIANT = {
+    "linear": "uniform",
+    "attentive": "multi-clip",
+    "knn (uniform)": "uniform",
+    "knn (clip)": "multi-clip",
+    "knn (video)": "multi-clip",
+}
 
 
 def _has_split(path: Path) -> bool:
@@ -44,14 +53,29 @@ def discover_variants(root: Path) -> dict[str, str | None]:
     }
 
 
+def protocols_for(cfg: EvaluateConfig) -> tuple[ProbeProtocol, ProbeProtocol]:
+    """The linear and attentive recipes of ``cfg`` (``epochs`` > 0 overrides both)."""
+    lp = dataclasses.replace(release_protocol(), lrs=cfg.linear_lrs)
+    ap = ProbeProtocol(
+        "attentive", "adamw", cfg.attentive_lrs, (ATTENTIVE_WEIGHT_DECAY,),
+        cfg.attentive_epochs, 0, ATTENTIVE_BATCH,
+    )  # fmt: skip
+    if cfg.epochs:
+        lp = dataclasses.replace(
+            lp, epochs=cfg.epochs, warmup_epochs=min(lp.warmup_epochs, cfg.epochs)
+        )
+        ap = dataclasses.replace(ap, epochs=cfg.epochs)
+    return lp, ap
+
+
 def evaluate_embeddings(
     root: str | Path,
     protocols: tuple[str, ...] = PROTOCOLS,
     num_classes: int | None = None,
     linear_protocol: ProbeProtocol | None = None,
     attentive_protocol: ProbeProtocol | None = None,
-    knn_k: int = 200,
-    seed: int = 0,
+    knn_k: int = EvaluateConfig.knn_k,
+    seed: int = EvaluateConfig.seed,
 ) -> dict[str, object]:
     """Run the requested protocols on embeddings under ``root``.
 
@@ -59,16 +83,18 @@ def evaluate_embeddings(
         root: Dataset folder in the release or packed layout.
         protocols: Subset of ``("linear", "attentive", "knn")``.
         num_classes: Class count; default ``max label + 1`` over train and val.
-        linear_protocol: Linear recipe; default the release's Adam recipe with an lr sweep
-            {1e-4, 3e-4, 1e-3, 3e-3} chosen on 10 % of train.
-        attentive_protocol: Attentive recipe; default Table 4 (AdamW 1e-3, wd 1e-5, 20 epochs,
-            batch 256) with an lr sweep {3e-4, 1e-3, 3e-3}.
+        linear_protocol: Linear recipe; default the release's Adam recipe with the lr sweep
+            of :class:`EvaluateConfig`, chosen on 10 % of train.
+        attentive_protocol: Attentive recipe; default Table 4 (AdamW, wd 1e-5, batch 256)
+            with the lr sweep and epochs of :class:`EvaluateConfig`.
         knn_k: kNN neighbours.
         seed: Probe seed.
 
     Returns:
         ``{"dataset": ..., "num_classes": C, "dim": D, "linear": {...}, "attentive": {...},
-        "knn": {"uniform": {...}, "clip": {...}, "video": {...}}}``.
+        "knn": {"uniform": {...}, "clip": {...}, "video": {...}}}``; ``variants`` says which
+        folder served each variant (``"."`` for ``root`` itself), so a folder with only one of
+        ``uniform/`` and ``multi-clip/`` reports the one actually read.
     """
     unknown = set(protocols) - set(PROTOCOLS)
     if unknown:
@@ -88,16 +114,13 @@ def evaluate_embeddings(
         "variants": {k: v or "." for k, v in variants.items()},
         "load_seconds": round(load_seconds, 3),
     }
+    default_lp, default_ap = protocols_for(EvaluateConfig())
     if "linear" in protocols:
-        lp = linear_protocol or dataclasses.replace(
-            release_protocol(), lrs=(1e-4, 3e-4, 1e-3, 3e-3)
-        )
+        lp = linear_protocol or default_lp
         res = linear_probe(uni["train"], uni["val"], num_classes, lp, seed=seed)
         out["linear"] = _result_dict(res, lp)
     if "attentive" in protocols:
-        ap = attentive_protocol or ProbeProtocol(
-            "attentive", "adamw", (3e-4, 1e-3, 3e-3), (1e-5,), 20, 0, 256
-        )
+        ap = attentive_protocol or default_ap
         res = attentive_probe(multi["train"], multi["val"], num_classes, ap, seed=seed)
         out["attentive"] = _result_dict(res, ap)
     if "knn" in protocols:
@@ -130,6 +153,7 @@ def results_table(results: dict[str, object]):
     """The book's table for one evaluation: rows protocol (and kNN mode), columns top1/top5."""
     import pandas as pd
 
+    used = results.get("variants", {})
     rows = []
     for name in ("linear", "attentive"):
         if name in results:
@@ -140,6 +164,7 @@ def results_table(results: dict[str, object]):
                     "top1": r["top1"],
                     "top5": r["top5"],
                     "chosen": f"lr={r['chosen']['lr']:g}",
+                    "read": _folder(used, PROTOCOL_VARIANT[name]),
                     "seconds": r["seconds"],
                 }
             )
@@ -150,43 +175,53 @@ def results_table(results: dict[str, object]):
                 "top1": r["top1"],
                 "top5": r["top5"],
                 "chosen": f"k={r['k']}, T=0.1",
+                "read": _folder(used, PROTOCOL_VARIANT[f"knn ({mode})"]),
                 "seconds": r["seconds"],
             }
         )
     return pd.DataFrame(rows)
 
 
+def _folder(used: dict[str, str], variant: str) -> str:
+    """The folder that actually served ``variant`` (``uniform/``, ``multi-clip/`` or ``./``)."""
+    folder = used.get(variant, variant)
+    return "./" if folder == "." else f"{folder}/"
+
+
+def variants_line(results: dict[str, object]) -> str:
+    """One line naming the folder that served each variant, and any variant that was missing."""
+    used = results.get("variants", {})
+    parts = []
+    for v in io.VARIANTS:
+        note = "" if used.get(v) in (v, ".") else f" ({v}/ not found)"
+        parts.append(f"{v} read from {_folder(used, v)}{note}")
+    return "variants: " + "; ".join(parts)
+
+
 def run_evaluate_command(
     embeddings_dir: str,
-    protocol: str = "all",
+    cfg: EvaluateConfig,
     as_json: bool = False,
     num_classes: int | None = None,
-    epochs: int | None = None,
-    k: int = 200,
-    seed: int = 0,
 ) -> str:
     """What ``repro twlv evaluate`` prints: the results table, or JSON with ``as_json``.
 
     Args:
         embeddings_dir: Dataset folder.
-        protocol: ``linear``, ``attentive``, ``knn`` or ``all``.
+        cfg: Protocol choice, sweeps, kNN k, epochs override and seed.
         as_json: Return JSON text instead of a table.
-        num_classes: Class count override.
-        epochs: Override the linear and attentive probes' epochs.
-        k: kNN neighbours.
-        seed: Probe seed.
+        num_classes: Class count override (default: max label + 1).
     """
     import json
 
-    protocols = PROTOCOLS if protocol == "all" else (protocol,)
-    lp = dataclasses.replace(release_protocol(), lrs=(1e-4, 3e-4, 1e-3, 3e-3))
-    ap = ProbeProtocol("attentive", "adamw", (3e-4, 1e-3, 3e-3), (1e-5,), 20, 0, 256)
-    if epochs is not None:
-        lp = dataclasses.replace(lp, epochs=epochs, warmup_epochs=min(lp.warmup_epochs, epochs))
-        ap = dataclasses.replace(ap, epochs=epochs)
-    results = evaluate_embeddings(embeddings_dir, protocols, num_classes, lp, ap, k, seed)
+    protocols = PROTOCOLS if cfg.protocol == "all" else (cfg.protocol,)
+    lp, ap = protocols_for(cfg)
+    results = evaluate_embeddings(
+        embeddings_dir, protocols, num_classes, lp, ap, cfg.knn_k, cfg.seed
+    )
     if as_json:
         return json.dumps(results, indent=2, sort_keys=True, default=float)
     table = results_table(results)
     header = f"{results['dataset']}: {results['num_classes']} classes, D={results['dim']}"
-    return header + "\n" + table.to_string(index=False, float_format=lambda v: f"{v:.2f}")
+    body = table.to_string(index=False, float_format=lambda v: f"{v:.2f}")
+    return "\n".join([header, variants_line(results), body])

@@ -170,18 +170,69 @@ def _check_labels(labels: np.ndarray, source: str, num_classes: int | None) -> N
 # --------------------------------------------------------------------------- release format
 
 
+def _as_int(value: object) -> int | None:
+    """``int(value)`` for ints and integer strings such as ``"3"`` (what ``int()`` accepts)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _as_float(value: object) -> float | None:
+    """A finite, non-negative float from a number or numeric string, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        out = float(value)
+    except ValueError:
+        return None
+    return out if np.isfinite(out) and out >= 0 else None
+
+
 def _read_json(path: Path) -> dict:
+    """Read and validate one video's json: ``annotation`` (int), optional ``num_frames``
+    (int >= 1) and ``duration`` (seconds >= 0), as the release README and the TAL code use.
+
+    Returns:
+        The json object with those three fields converted (``annotation`` an int, and
+        ``num_frames`` / ``duration`` when present).
+    """
     try:
         meta = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise EmbeddingFormatError(f"{path}: unreadable json ({err})") from err
     if not isinstance(meta, dict):
         raise EmbeddingFormatError(f"{path}: expected a json object, got {type(meta).__name__}")
-    label = meta.get("annotation")
-    if label is None:
+    if meta.get("annotation") is None:
         raise EmbeddingFormatError(f"{path}: missing field 'annotation' (integer class label)")
-    if isinstance(label, bool) or not isinstance(label, int):
-        raise EmbeddingFormatError(f"{path}: field 'annotation' is {label!r}, expected an integer")
+    label = _as_int(meta["annotation"])
+    if label is None:
+        raise EmbeddingFormatError(
+            f"{path}: field 'annotation' is {meta['annotation']!r}, expected an integer"
+        )
+    meta["annotation"] = label
+    if meta.get("num_frames") is not None:
+        frames = _as_int(meta["num_frames"])
+        if frames is None or frames < 1:
+            raise EmbeddingFormatError(
+                f"{path}: field 'num_frames' is {meta['num_frames']!r}, expected an integer >= 1"
+            )
+        meta["num_frames"] = frames
+    if meta.get("duration") is not None:
+        duration = _as_float(meta["duration"])
+        if duration is None:
+            raise EmbeddingFormatError(
+                f"{path}: field 'duration' is {meta['duration']!r}, expected seconds >= 0"
+            )
+        meta["duration"] = duration
     return meta
 
 
@@ -252,8 +303,9 @@ def read_release_split(
         labels.append(meta["annotation"])
         clips.append(c.astype(np.float32, copy=False))
         videos.append(v.astype(np.float32, copy=False))
-        frames.append(int(meta.get("num_frames", -1)))
-        durations.append(float(meta.get("duration", np.nan)))
+        frames.append(meta.get("num_frames") or -1)  # validated: absent, None or >= 1
+        duration = meta.get("duration")
+        durations.append(np.nan if duration is None else duration)
     label_arr = np.asarray(labels, dtype=np.int64)
     _check_labels(label_arr, str(split_dir), num_classes)
     return make_split(

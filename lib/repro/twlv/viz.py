@@ -156,3 +156,64 @@ def plot_appearance_vs_motion(
     ax.legend(fontsize=7, loc="center right")
     fig.tight_layout()
     return fig
+
+
+def plot_over_seeds(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    hue: str,
+    title: str,
+    col: str | None = None,
+    chance: float | None = None,
+    ylabel: str | None = None,
+) -> Figure:
+    """Results over seeds: every seed as a dot, the mean with its 95 % t-interval on top.
+
+    Args:
+        df: Long table, one row per seed and condition (e.g. :func:`repro.twlv.tables.per_seed`).
+        x: Column on the x axis (e.g. ``encoder``).
+        y: Value column (percent).
+        hue: Column coloured (e.g. ``task`` or ``protocol``).
+        title: Figure title (should state the tier).
+        col: Optional column split into panels.
+        chance: Dashed chance line (percent).
+        ylabel: Axis label; default ``y``.
+    """
+    import seaborn as sns
+
+    from repro.core.claims import t_interval
+
+    def interval(values: pd.Series) -> tuple[float, float]:
+        # Same Student-t interval as the verdicts (seaborn's "ci" would bootstrap 3 seeds).
+        _, low, high = t_interval(list(values))
+        return (low, high) if np.isfinite(low) else (float(values.mean()),) * 2
+
+    panels = list(dict.fromkeys(df[col])) if col else [None]
+    fig, axes = plt.subplots(
+        1, len(panels), figsize=(4.6 * len(panels), 3.8), squeeze=False, sharey=True
+    )
+    for ax, panel in zip(axes[0], panels, strict=True):
+        part = df if panel is None else df[df[col] == panel]
+        several = part[hue].nunique() > 1
+        sns.stripplot(
+            data=part, x=x, y=y, hue=hue, dodge=several, alpha=0.45, size=4, ax=ax, legend=False
+        )
+        sns.pointplot(
+            data=part, x=x, y=y, hue=hue, dodge=0.4 if several else False, linestyle="none",
+            errorbar=interval, markers="D", capsize=0.08, ax=ax,
+        )  # fmt: skip
+        if chance is not None:
+            ax.axhline(chance, color="grey", ls="--", lw=0.8)
+        ax.set_title(f"{col} = {panel}" if panel is not None else "", fontsize=9)
+        ax.set_ylabel(ylabel or y)
+        ax.tick_params(axis="x", labelsize=8)
+        if ax.get_legend() is not None:
+            if ax is axes[0, -1]:
+                # Middle right stays clear: scores sit near chance or near the top.
+                sns.move_legend(ax, "center right", fontsize=8, title_fontsize=8)
+            else:
+                ax.get_legend().remove()
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,165 @@
+"""The ``Config`` of every TWLV-I notebook (and of ``repro twlv evaluate``): one home per setting.
+
+Each notebook class's fields, order and defaults are exactly its notebook's parameters cell
+(``tests/test_notebook_configs.py`` keeps them equal); profiles hold overrides only. The
+paper-tier recipe of the benchmark notebook lives in ``profiles/paper.yaml``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Label-blind encoders of the synthetic benchmark (see :mod:`repro.twlv.encoders`).
+ENCODERS = ("image", "motion", "videomae")
+#: Released TWLV-I embedding folders (Dropbox tar names) and their class counts (paper Table 2).
+RELEASE_DATASETS = {
+    "K400": ("Kinetics400", 400),
+    "SSv2": ("sthsth-v2", 174),
+    "DV48": ("Diving48", 48),
+    "MiT": ("MomentsInTime", 305),
+}
+DATA_SOURCES = ("synthetic", "release")
+#: kNN neighbours of the official ``knn/main.py`` (the paper states no k).
+KNN_K = 200
+#: Attentive-probe weight decay and batch of paper Table 4.
+ATTENTIVE_WEIGHT_DECAY = 1e-5
+ATTENTIVE_BATCH = 256
+TABLES_FOR_FIG2 = ("Table 3", "Table 5")
+
+
+def _check_positive(**values: int | float) -> None:
+    for name, value in values.items():
+        if value <= 0:
+            raise ValueError(f"{name}={value}: expected > 0")
+
+
+def _check_encoders(encoders: tuple[str, ...]) -> None:
+    unknown = sorted(set(encoders) - set(ENCODERS))
+    if unknown or not encoders:
+        raise ValueError(f"encoders {list(encoders)}: expected some of {list(ENCODERS)}")
+
+
+@dataclass(frozen=True)
+class ReportedTablesConfig:
+    """``twlv_i/reported_tables``: the paper's numbers re-rendered (nothing recomputed)."""
+
+    # display
+    decimals: int = 2  # digits shown in the rendered tables
+    fig2_table: str = "Table 3"  # table the Fig. 2 re-plot uses: "Table 3" (linear) or "Table 5"
+
+    def __post_init__(self) -> None:
+        if self.fig2_table not in TABLES_FOR_FIG2:
+            raise ValueError(f"fig2_table={self.fig2_table!r}: expected one of {TABLES_FOR_FIG2}")
+        if not 0 <= self.decimals <= 6:
+            raise ValueError(f"decimals={self.decimals}: expected 0..6")
+
+
+@dataclass(frozen=True)
+class SyntheticBenchmarkConfig:
+    """``twlv_i/synthetic_benchmark``: Tables 3, 5, 6 and Fig. 2 (synthetic or released data)."""
+
+    # data
+    data_source: str = "synthetic"  # "synthetic" (offline) or "release" (paper tier)
+    seeds: tuple[int, ...] = (0, 1, 2)  # seeds of data, encoders and probes (paired by seed)
+    n_train: int = 600  # synthetic training videos per seed
+    n_val: int = 200  # synthetic validation videos per seed
+    n_clips: int = 3  # sub-clips per video (the release's multi-clip variant)
+    frames_per_clip: int = 8  # frames per sub-clip, and frames of the uniform view
+    frame_size: int = 32  # frame height and width, pixels
+    n_shapes: int = 4  # sprite shapes (appearance classes: shapes times colours)
+    n_colours: int = 2  # sprite colours
+    # model
+    encoders: tuple[str, ...] = ENCODERS  # label-blind encoders to evaluate
+    mae_steps: int = 200  # self-supervised steps of the small video transformer
+    # probes
+    probe_epochs: int = 30  # linear-probe epochs (SGD, warm-up then cosine to 0)
+    probe_lrs: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0)  # linear-probe lrs, one pass
+    attentive_epochs: int = 20  # attentive-probe epochs (AdamW, wd 1e-5, batch 256; Table 4)
+    attentive_lrs: tuple[float, ...] = (0.001, 0.003)  # attentive-probe lrs, one pass
+    knn_k: int = KNN_K  # kNN neighbours (official code: 200; temperature fixed at 0.1)
+    # system
+    num_threads: int = 1  # torch threads, 0 keeps the default (1 is fastest here)
+    # paper tier
+    release_datasets: tuple[str, ...] = ("K400", "SSv2", "DV48", "MiT")  # Table 3 sets
+    release_lr_multipliers: tuple[float, ...] = (0.5, 1.0, 2.0)  # sweep around Table 4 lr
+    release_epochs: int = 0  # linear-probe epochs, 0 keeps Table 4's per-dataset epochs
+
+    def __post_init__(self) -> None:
+        if self.data_source not in DATA_SOURCES:
+            raise ValueError(f"data_source={self.data_source!r}: expected {DATA_SOURCES}")
+        if not self.seeds:
+            raise ValueError("seeds is empty: expected at least one seed")
+        _check_encoders(self.encoders)
+        _check_positive(
+            n_train=self.n_train,
+            n_val=self.n_val,
+            n_clips=self.n_clips,
+            frames_per_clip=self.frames_per_clip,
+            frame_size=self.frame_size,
+            probe_epochs=self.probe_epochs,
+            attentive_epochs=self.attentive_epochs,
+            knn_k=self.knn_k,
+        )
+        unknown = sorted(set(self.release_datasets) - set(RELEASE_DATASETS))
+        if unknown:
+            raise ValueError(f"release_datasets {unknown}: expected {list(RELEASE_DATASETS)}")
+        if self.release_epochs < 0 or self.num_threads < 0 or self.mae_steps < 0:
+            raise ValueError("release_epochs, num_threads, mae_steps must be >= 0")
+
+
+@dataclass(frozen=True)
+class EmbeddingGeometryConfig:
+    """``twlv_i/embedding_geometry``: t-SNE (Figs. 3, 6, 7) and forward vs reversed (Figs. 8, 9)."""
+
+    # data
+    seeds: tuple[int, ...] = (0, 1, 2)  # seeds of data, encoders, t-SNE and CV folds
+    n_train: int = 600  # synthetic training videos (train the video transformer)
+    n_val: int = 200  # synthetic validation videos (the t-SNE points)
+    n_clips: int = 3  # sub-clips per video
+    frames_per_clip: int = 8  # frames per clip
+    frame_size: int = 32  # frame height and width, pixels
+    n_shapes: int = 4  # sprite shapes (appearance classes: shapes times colours)
+    n_colours: int = 2  # sprite colours
+    # model
+    encoders: tuple[str, ...] = ENCODERS  # label-blind encoders to compare
+    mae_steps: int = 200  # self-supervised steps of the video transformer
+    # analysis
+    max_points: int = 200  # cap on t-SNE points and on clip pairs per reversal class
+    # system
+    num_threads: int = 1  # torch threads, 0 keeps the torch default
+
+    def __post_init__(self) -> None:
+        if not self.seeds:
+            raise ValueError("seeds is empty: expected at least one seed")
+        _check_encoders(self.encoders)
+        _check_positive(
+            n_train=self.n_train,
+            n_val=self.n_val,
+            n_clips=self.n_clips,
+            frames_per_clip=self.frames_per_clip,
+            frame_size=self.frame_size,
+            max_points=self.max_points,
+        )
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    """``repro twlv evaluate``: probe any model's embeddings in the release format.
+
+    The kNN and attentive settings are the benchmark notebook's; the linear probe is the
+    official offline recipe (Adam, 150 epochs) with a small learning-rate sweep.
+    """
+
+    protocol: str = "all"  # "linear", "attentive", "knn" or "all"
+    knn_k: int = SyntheticBenchmarkConfig.knn_k  # kNN neighbours
+    linear_lrs: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3)  # around the release's 1e-3
+    attentive_lrs: tuple[float, ...] = (3e-4, 1e-3, 3e-3)  # around Table 4's 1e-3
+    attentive_epochs: int = SyntheticBenchmarkConfig.attentive_epochs  # Table 4: K400 20
+    epochs: int = 0  # override both probes' epochs, 0 keeps the recipes'
+    seed: int = 0  # probe seed
+
+    def __post_init__(self) -> None:
+        protocols = ("linear", "attentive", "knn", "all")
+        if self.protocol not in protocols:
+            raise ValueError(f"protocol={self.protocol!r}: expected one of {protocols}")
+        _check_positive(knn_k=self.knn_k, attentive_epochs=self.attentive_epochs)
