@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -45,8 +46,18 @@ class Encoded:
     def __len__(self) -> int:
         return int(self.ids.shape[0])
 
+    @property
+    def device(self) -> torch.device:
+        return self.ids.device
+
     def take(self, idx: torch.Tensor) -> Encoded:
+        """Rows ``idx`` (moved to this split's device first: batch orders come from CPU RNGs)."""
+        idx = idx.to(self.ids.device)
         return Encoded(self.ids[idx], self.mask[idx], self.types[idx], self.labels[idx])
+
+    def to(self, device: torch.device | str) -> Encoded:
+        """Every tensor on ``device``."""
+        return Encoded(*(x.to(device) for x in (self.ids, self.mask, self.types, self.labels)))
 
 
 def encode(tokenizer, text_a, text_b, labels, max_len: int) -> Encoded:
@@ -145,7 +156,7 @@ def evaluate(model: DistillBert, data: Encoded, task: str) -> dict[str, float]:
     """Dev metrics of ``model`` (see :func:`repro.crild.metrics.task_metrics`)."""
     logits = predict(model, data)
     pred = logits[:, 0] if logits.shape[1] == 1 else logits.argmax(-1)
-    return task_metrics(task, pred.numpy(), data.labels.numpy())
+    return task_metrics(task, pred.cpu().numpy(), data.labels.cpu().numpy())
 
 
 def _step(model: nn.Module, loss: torch.Tensor, opt, sched, max_norm: float) -> None:
@@ -188,7 +199,7 @@ def finetune_teacher(
                     loss = nn.functional.cross_entropy(logits, b.labels)
                 _step(model, loss, opt, sched, cfg.max_grad_norm)
             history.append(evaluate(model, dev, task))
-            if history[-1]["select"] > best:
+            if best_state is None or history[-1]["select"] > best or math.isnan(best):
                 best, best_state = history[-1]["select"], copy.deepcopy(model.state_dict())
     model.load_state_dict(best_state)
     model.eval()
@@ -216,7 +227,8 @@ def teacher_outputs(teacher: DistillBert, data: Encoded, batch_size: int = 128) 
 
 
 def slice_outputs(out: EncoderOutput, idx: torch.Tensor) -> EncoderOutput:
-    """Rows ``idx`` of a cached :class:`EncoderOutput`."""
+    """Rows ``idx`` of a cached :class:`EncoderOutput` (``idx`` moved to the cache's device)."""
+    idx = idx.to(out.logits.device)
     return EncoderOutput(
         logits=out.logits[idx],
         hidden=[h[idx] for h in out.hidden],
@@ -227,6 +239,19 @@ def slice_outputs(out: EncoderOutput, idx: torch.Tensor) -> EncoderOutput:
     )
 
 
+def best_index(values: list[float]) -> int:
+    """Index of the largest non-NaN value (the last index if all are NaN).
+
+    ``max`` with a NaN first element returns that NaN (every comparison with NaN is
+    False), which would freeze best-on-dev selection at the first evaluation.
+    """
+    best = None
+    for i, v in enumerate(values):
+        if not math.isnan(v) and (best is None or v > values[best]):
+            best = i
+    return len(values) - 1 if best is None else best
+
+
 @dataclass
 class KDResult:
     """Stage-2 outcome: dev evaluations ``[(step, metrics)]``, best and last values."""
@@ -235,8 +260,12 @@ class KDResult:
     losses: list[float] = field(default_factory=list)
 
     def best(self) -> dict[str, float]:
-        """Metrics of the evaluation with the highest selection value (best-on-dev)."""
-        return max(self.evals, key=lambda e: e[1]["select"])[1]
+        """Metrics of the evaluation with the highest selection value (best-on-dev).
+
+        NaN-safe: an evaluation whose selection value is NaN (e.g. a correlation of constant
+        predictions) never wins, whatever its position; if every value is NaN, the last.
+        """
+        return self.evals[best_index([e[1]["select"] for e in self.evals])][1]
 
     def last(self) -> dict[str, float]:
         return self.evals[-1][1]
@@ -277,7 +306,7 @@ def stage2_kd(
             for idx in batches(len(train), cfg.batch_size, gen, cfg.drop_last):
                 b = train.take(idx)
                 if teacher_logits is not None:
-                    t_logits = teacher_logits[idx]
+                    t_logits = teacher_logits[idx.to(teacher_logits.device)]
                 else:
                     with torch.no_grad():
                         teacher.eval()
