@@ -23,14 +23,14 @@ import torch
 
 from repro.core.atomic import atomic_write_text
 from repro.core.benchmarks import write_results
+from repro.core.config import build_config
 from repro.core.env import device_info
 from repro.core.paths import build_root
 from repro.core.timing import time_interleaved
-from repro.core.config import build_config
 from repro.crild.config import MainTableConfig
 from repro.crild.runner import make_student
-from repro.crild.teacher_cache import prepare_task
 from repro.crild.synthetic import make_task
+from repro.crild.teacher_cache import prepare_task
 from repro.crild.train import OptimConfig, predict, stage2_kd
 
 log = logging.getLogger("crild_benchmark")

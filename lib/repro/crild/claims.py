@@ -13,6 +13,7 @@ about whether the effect exists (see :func:`summary_sentence`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -122,6 +123,33 @@ def settings_values(results: pd.DataFrame) -> dict[str, list[float]]:
         "few_crild_beats_kd": _paired(results, "CR-ILD", "KD", setting="few-sample"),
         "noise_crild_beats_kd": _paired(results, "CR-ILD", "KD", setting="label-noise"),
     }
+
+
+def save_claims(
+    run: Any,
+    claims: Sequence[Claim],
+    values: Mapping[str, Sequence[float]],
+    tier: str,
+    summary_key: str,
+) -> list[dict[str, object]]:
+    """Verdicts of the claims that ran (``run.save_verdicts``), glued prose for all of them.
+
+    A claim whose methods or settings were not part of this profile gets no row in
+    ``verdicts.csv``; its ``<key>_sentence`` says so instead of printing an empty estimate.
+    ``summary_key`` receives :func:`summary_sentence` over all claims.
+    """
+    from repro.core.page import glue
+
+    rows = verdict_rows(claims, values)
+    ran = [r for r in rows if int(r["n_seeds"]) > 0]
+    run.save_verdicts(ran, tier=tier)
+    for r in rows:
+        if int(r["n_seeds"]) == 0:
+            glue(f"{r['key']}_verdict", "**not run**")
+            glue(f"{r['key']}_sentence", f"**not run** in this profile ({r['quantity']})")
+            glue(f"{r['key']}_estimate", float("nan"))
+    glue(summary_key, summary_sentence(rows))
+    return rows
 
 
 def verdict_rows(

@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import logging
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,9 @@ from repro.crild.train import (
 )
 
 logger = logging.getLogger(__name__)
+# transformers imports tqdm.auto, which warns on stderr in a kernel without ipywidgets; our
+# loops use plain tqdm (off by default), so the warning is noise on the page.
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 #: Above this many bytes of teacher outputs only the logits are cached (GLUE-sized data).
 CACHE_LIMIT_BYTES = 2 * 1024**3
