@@ -19,13 +19,13 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from repro.core.errors import InputError
+from repro.core.config import ConfigError
 
 DATA_SOURCES = ("synthetic", "glue")
 POOLINGS = ("cls", "mean")
 
 
-class CrildConfigError(InputError):
+class CrildConfigError(ConfigError):
     """A CR-ILD setting is out of range; the message names the field."""
 
 
@@ -219,7 +219,7 @@ RUN_FIELDS = tuple(
 
 
 def paper_recipe() -> dict[str, Any]:
-    """The paper recipe: model, training and tier settings of ``profiles/paper.yaml``.
+    """The paper recipe: seeds, model, training and tier settings of ``profiles/paper.yaml``.
 
     Read from the ``cr_ild/main_table`` entry of the paper profile, the one place the recipe
     is written (release: teacher lr 2e-5, batch 16, 4 epochs; stage 1 lr 3e-5, batch 32,
@@ -229,4 +229,4 @@ def paper_recipe() -> dict[str, Any]:
     from repro.pipeline.profiles import load_profile
 
     params = load_profile("paper").notebooks["cr_ild/main_table"].parameters
-    return {k: v for k, v in params.items() if k in RUN_FIELDS}
+    return {k: v for k, v in params.items() if k in (*RUN_FIELDS, "seeds")}
