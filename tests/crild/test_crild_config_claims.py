@@ -232,3 +232,30 @@ def test_standin_checkpoint_loads_with_auto_tokenizer(tmp_path):
     out = model(torch.tensor([tok("the movie")["input_ids"]]), torch.ones(1, 4, dtype=torch.long))
     assert out.logits.shape == (1, 2) and not math.isnan(float(out.logits.detach().sum()))
     assert np.isfinite(out.hidden[-1].detach().numpy()).all()
+
+
+def test_seaborn_figures_over_seeds():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from repro.crild.report import plot_curves, plot_flatness, plot_gap, plot_methods
+
+    res = _results({"KD": [0.5, 0.6], "CR-ILD": [0.55, 0.62]})
+    curves = pd.DataFrame(
+        [dict(method="L-ILD", seed=s, epoch=e, inputs=i, measure="clean", value=1.0 / (e + 1) + s)
+         for s in range(2) for e in range(3) for i in ("train", "held-out")]
+    )  # fmt: skip
+    flat = pd.DataFrame(
+        [dict(method=m, seed=s, sigma=g, draw=0, select=0.5 - g) for m in ("L-ILD", "TinyBERT")
+         for s in range(2) for g in (0.0, 0.1)]
+    )  # fmt: skip
+    for fig in (
+        plot_methods(res),
+        plot_curves(curves),
+        plot_gap(gap_curves(curves)),
+        plot_flatness(flat),
+    ):
+        assert fig.axes
+        plt.close(fig)

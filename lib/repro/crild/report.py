@@ -9,6 +9,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import MaxNLocator
 
 
 def _select_x100(results: pd.DataFrame) -> pd.DataFrame:
@@ -67,6 +68,7 @@ def plot_gap(gaps: pd.DataFrame, title: str = "") -> plt.Figure:
         legend=False,
     )  # fmt: skip
     ax.axhline(0.0, color="grey", lw=0.8)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("stage-1 epoch (0 = before ILD)")
     ax.set_ylabel("gap(epoch) - gap(0)")
     if title:
@@ -86,6 +88,7 @@ def plot_curves(curves: pd.DataFrame, measure: str = "clean", title: str = "") -
             style="inputs", errorbar=("ci", 95), marker="o", ax=ax,
         )  # fmt: skip
         ax.set_title(method)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("stage-1 epoch (0 = before ILD)")
         ax.set_ylabel(f"layer distance ({measure})")
     if title:
