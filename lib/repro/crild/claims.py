@@ -173,6 +173,11 @@ def summary_sentence(rows: Sequence[Mapping[str, object]]) -> str:
         parts.append(f"Not run in this profile (methods or settings absent): {', '.join(missing)}.")
     if few:
         parts.append("With one seed there is no interval, so no verdict can be reached.")
+    if counts["contradicted"]:
+        parts.append(
+            "A contradicted verdict is a result about these runs at this page's tier and size; "
+            "it does not carry over to the paper's GLUE setting by itself."
+        )
     if inconclusive:
         parts.append(
             "An inconclusive verdict is not evidence against the paper: no positive control is "

@@ -129,6 +129,7 @@ def gap_curves(curves: pd.DataFrame, measure: str = "clean") -> pd.DataFrame:
         index=["method", "seed", "epoch"], columns="inputs", values="value"
     ).reset_index()
     piv["gap"] = piv["held-out"] - piv["train"]
+    piv["gap_rel"] = piv["gap"] / piv["train"]  # context: the distances shrink during ILD
     step0 = piv[piv["epoch"] == 0].set_index(["method", "seed"])["gap"]
     piv["gap_growth"] = piv["gap"] - [
         step0[(m, s)] for m, s in zip(piv["method"], piv["seed"], strict=True)
@@ -146,10 +147,11 @@ def gap_growth(curves: pd.DataFrame, method: str, measure: str = "clean") -> pd.
 
 
 def gap_table(curves: pd.DataFrame, measure: str = "clean") -> pd.DataFrame:
-    """Train, held-out, gap and gap growth at step 0 and the last epoch, mean over seeds."""
+    """Train, held-out, gap (absolute and relative to train) and gap growth at step 0 and the
+    last epoch, mean over seeds."""
     g = gap_curves(curves, measure)
     ends = g[(g["epoch"] == 0) | (g["epoch"] == g["epoch"].max())]
-    cols = ["train", "held-out", "gap", "gap_growth"]
+    cols = ["train", "held-out", "gap", "gap_rel", "gap_growth"]
     return ends.groupby(["method", "epoch"], sort=False)[cols].mean().reset_index()
 
 
