@@ -23,11 +23,14 @@ import torch
 
 from repro.core.atomic import atomic_write_text
 from repro.core.benchmarks import write_results
+from repro.core.config import build_config
 from repro.core.env import device_info
 from repro.core.paths import build_root
 from repro.core.timing import time_interleaved
-from repro.crild.experiments import ExperimentConfig, make_student, prepare_task
+from repro.crild.config import MainTableConfig
+from repro.crild.runner import make_student
 from repro.crild.synthetic import make_task
+from repro.crild.teacher_cache import prepare_task
 from repro.crild.train import OptimConfig, predict, stage2_kd
 
 log = logging.getLogger("crild_benchmark")
@@ -41,7 +44,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(args.threads)
     n, epochs, repeats = (64, 2, 2) if args.quick else (256, 4, 3)
-    cfg = ExperimentConfig(teacher_epochs=1, freeze_word_embeddings=True, kd_batch=16)
+    cfg = build_config(MainTableConfig, {"teacher_epochs": 1, "device": "cpu"})
     bundle = prepare_task("syn-sentiment", make_task("syn-sentiment", n, 64, seed=0), cfg)
     init = make_student(bundle, cfg, seed=0)
     opt = OptimConfig(epochs, cfg.kd_lr, cfg.kd_batch)

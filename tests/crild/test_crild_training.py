@@ -6,25 +6,17 @@ from pathlib import Path
 
 import pytest
 import torch
-from transformers import BertConfig, BertModel
 
 import repro.crild.methods as methods_mod
+from repro.core.config import build_config
 from repro.crild.cli import add_parser
-from repro.crild.experiments import ExperimentConfig, make_student, prepare_task, run_method
+from repro.crild.config import MainTableConfig
 from repro.crild.methods import METHODS, get_method, make_loss_fn
+from repro.crild.runner import make_student, run_method
+from repro.crild.standins import write_tiny_bert
 from repro.crild.synthetic import make_task
+from repro.crild.teacher_cache import prepare_task
 from repro.crild.train import OptimConfig, stage1_ild, stage2_kd
-
-WORDS = tuple(
-    " ".join(
-        [
-            "the movie plot acting music ending story cast film was is seemed felt looked not",
-            "never hardly very really quite so good great fine nice bad poor dull awful boring",
-            "weak but although , teacher doctor child man helped called watched by in park at",
-            "school",
-        ]
-    ).split(" ")
-)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -39,22 +31,11 @@ def one_thread():
 @pytest.fixture(scope="module")
 def tiny_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny_bert")
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]
-    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n")
-    torch.manual_seed(0)
-    cfg = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=16,
-        num_hidden_layers=4,
-        num_attention_heads=2,
-        intermediate_size=32,
-        max_position_embeddings=64,
-    )
-    BertModel(cfg).save_pretrained(folder)
+    write_tiny_bert(folder, seed=0, num_layers=4)
     return folder
 
 
-def _cfg(folder, tmp_path, **kw):
+def _cfg(folder, **kw):
     base = dict(
         teacher_path=str(folder),
         student_layers=2,
@@ -69,22 +50,31 @@ def _cfg(folder, tmp_path, **kw):
         ild_batch=8,
         kd_batch=8,
         teacher_batch=8,
-        cache_dir=str(tmp_path / "cache"),
+        pooling="cls",
+        freeze_word_embeddings=False,
+        device="cpu",
     )
-    return ExperimentConfig(**{**base, **kw})
+    return build_config(MainTableConfig, {**base, **kw})
 
 
 @pytest.fixture(scope="module")
-def bundle(tiny_dir, tmp_path_factory):
-    cfg = _cfg(tiny_dir, tmp_path_factory.mktemp("c"))
-    return prepare_task("syn-sentiment", make_task("syn-sentiment", 32, 16, seed=0), cfg), cfg
+def cache_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
 
 
-def test_teacher_is_cached(bundle, tiny_dir):
+@pytest.fixture(scope="module")
+def bundle(tiny_dir, cache_dir):
+    cfg = _cfg(tiny_dir)
+    data = make_task("syn-sentiment", 32, 16, seed=0)
+    return prepare_task("syn-sentiment", data, cfg, cache_dir=cache_dir), cfg
+
+
+def test_teacher_is_cached(bundle, cache_dir):
     b, cfg = bundle
-    files = list(Path(cfg.cache_dir).glob("teacher_*.pt"))
+    files = list(Path(cache_dir).glob("teacher_*.pt"))
     assert len(files) == 1
-    again = prepare_task("syn-sentiment", make_task("syn-sentiment", 32, 16, seed=0), cfg)
+    data = make_task("syn-sentiment", 32, 16, seed=0)
+    again = prepare_task("syn-sentiment", data, cfg, cache_dir=cache_dir)
     assert again.teacher_history == b.teacher_history
     sd1, sd2 = b.teacher.state_dict(), again.teacher.state_dict()
     assert all(torch.equal(sd1[k], sd2[k]) for k in sd1)
@@ -177,7 +167,7 @@ def test_cli_on_tiny_glue_files(tiny_dir, tmp_path, capsys):
             "--task",
             "RTE",
             "--method",
-            "L-ILD",
+            "l-ild",
             "--teacher",
             str(tiny_dir),
             "--seeds",
@@ -193,6 +183,8 @@ def test_cli_on_tiny_glue_files(tiny_dir, tmp_path, capsys):
             "--eval-every",
             "1",
             "--json",
+            "--device",
+            "cpu",
             "--cache-dir",
             str(tmp_path / "cache"),
         ]
@@ -215,12 +207,13 @@ def test_weight_noise_curve(bundle):
     assert all(torch.equal(before[k], v) for k, v in r.model.state_dict().items())
 
 
-def test_large_data_keeps_only_logits(bundle, monkeypatch):
-    import repro.crild.experiments as ex
+def test_large_data_keeps_only_logits(bundle, cache_dir, monkeypatch):
+    import repro.crild.teacher_cache as tc
 
     b, cfg = bundle
-    monkeypatch.setattr(ex, "CACHE_LIMIT_BYTES", 0)
-    small = ex.prepare_task("syn-sentiment", make_task("syn-sentiment", 32, 16, seed=0), cfg)
+    monkeypatch.setattr(tc, "CACHE_LIMIT_BYTES", 0)
+    data = make_task("syn-sentiment", 32, 16, seed=0)
+    small = tc.prepare_task("syn-sentiment", data, cfg, cache_dir=cache_dir)
     assert small.teacher_train.hidden == [] and small.teacher_dev is None
     assert torch.allclose(small.teacher_train.logits, b.teacher_train.logits, atol=1e-5)
     r = run_method(small, "TinyBERT", cfg, 0, track_ild=True)

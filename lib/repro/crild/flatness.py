@@ -3,6 +3,7 @@
 For relative noise level ``sigma`` every weight tensor ``W`` gets ``W + sigma * |W| * eps`` with
 ``eps ~ N(0, 1)`` (multiplicative, so all layers are perturbed on their own scale); the dev
 selection metric is averaged over ``draws`` perturbations. A flatter minimum loses less.
+The noise is drawn on the CPU from a seeded generator and moved to the weight's device.
 This is a proxy for the paper's noise-robustness analysis, not its loss-surface plots.
 """
 
@@ -40,6 +41,6 @@ def weight_noise_curve(
             noisy = copy.deepcopy(model)
             with torch.no_grad():
                 for p in noisy.parameters():
-                    p.add_(sigma * p.abs() * torch.randn(p.shape, generator=gen))
+                    p.add_(sigma * p.abs() * torch.randn(p.shape, generator=gen).to(p.device))
             rows.append({"sigma": sigma, "draw": d, "select": evaluate(noisy, dev, task)["select"]})
     return pd.DataFrame(rows)

@@ -2,14 +2,19 @@
 
 Column positions follow the files written by the GLUE download script: CoLA has no
 header (``source, label, mark, sentence``); every other task has a header and is read
-by column name. Malformed files raise :class:`GlueFormatError` naming the file, the line
-and what was expected.
+by column name. The script writes MRPC's header with a UTF-8 byte-order mark
+(``\ufeffQuality``), so files are read as ``utf-8-sig``. QQP's training file has a few
+malformed rows; as the release's processor does, they are skipped, counted and reported
+with a warning. Other malformed files raise :class:`GlueFormatError` naming the file, the
+line and what was expected.
 """
 
 from __future__ import annotations
 
 import csv
+import logging
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +25,22 @@ from repro.core.errors import InputError
 csv.field_size_limit(sys.maxsize)
 
 
+logger = logging.getLogger(__name__)
+
+
 class GlueFormatError(InputError):
     """A GLUE file does not have the expected layout."""
+
+
+class GlueFileMissing(InputError, FileNotFoundError):
+    """A GLUE file is not where the layout puts it."""
+
+
+class UnknownTaskError(InputError, KeyError):
+    """A task name that is not a GLUE task (the message lists the choices)."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0])
 
 
 @dataclass(frozen=True)
@@ -34,6 +53,8 @@ class TaskSpec:
         dev_file: dev file name.
         text_a, text_b, label: header column names (or int positions for CoLA).
         labels: label strings in class-id order; ``None`` for regression.
+        skip_malformed: skip (and count) rows with the wrong number of fields instead of
+            failing, as the release does for QQP.
     """
 
     name: str
@@ -43,6 +64,7 @@ class TaskSpec:
     text_b: str | int | None
     label: str | int
     labels: tuple[str, ...] | None
+    skip_malformed: bool = False
 
     @property
     def num_labels(self) -> int:
@@ -61,7 +83,9 @@ TASKS: dict[str, TaskSpec] = {
         TaskSpec("sst-2", "SST-2", "dev.tsv", "sentence", None, "label", ("0", "1")),
         TaskSpec("mrpc", "MRPC", "dev.tsv", "#1 String", "#2 String", "Quality", ("0", "1")),
         TaskSpec("sts-b", "STS-B", "dev.tsv", "sentence1", "sentence2", "score", None),
-        TaskSpec("qqp", "QQP", "dev.tsv", "question1", "question2", "is_duplicate", ("0", "1")),
+        TaskSpec(
+            "qqp", "QQP", "dev.tsv", "question1", "question2", "is_duplicate", ("0", "1"), True
+        ),
         TaskSpec(
             "mnli",
             "MNLI",
@@ -88,12 +112,16 @@ TASKS: dict[str, TaskSpec] = {
 
 @dataclass
 class GlueSplit:
-    """One split. ``labels`` is ``int64[n]`` (class ids) or ``float32[n]`` (STS-B)."""
+    """One split. ``labels`` is ``int64[n]`` (class ids) or ``float32[n]`` (STS-B).
+
+    ``skipped`` counts malformed rows left out (QQP only).
+    """
 
     task: str
     text_a: list[str]
     text_b: list[str] | None
     labels: np.ndarray
+    skipped: int = 0
 
     def __len__(self) -> int:
         return len(self.text_a)
@@ -105,7 +133,7 @@ def task_spec(name: str) -> TaskSpec:
     aliases = {"sst2": "sst-2", "stsb": "sts-b", "mnli-m": "mnli", "mnlimm": "mnli-mm"}
     key = aliases.get(key.replace("-", ""), aliases.get(key, key))
     if key not in TASKS:
-        raise KeyError(f"unknown GLUE task {name!r}; expected one of {sorted(TASKS)}")
+        raise UnknownTaskError(f"unknown GLUE task {name!r}; expected one of {sorted(TASKS)}")
     return TASKS[key]
 
 
@@ -142,8 +170,9 @@ def read_tsv(path: Path, spec: TaskSpec) -> GlueSplit:
     """
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: GLUE file not found (task {spec.name})")
-    with path.open(encoding="utf-8", newline="") as fh:
+        raise GlueFileMissing(f"{path}: GLUE file not found (task {spec.name})")
+    # utf-8-sig: the GLUE download script writes MRPC's header with a byte-order mark.
+    with path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
     header = None if isinstance(spec.label, int) else (rows.pop(0) if rows else [])
     width = len(header) if header is not None else 4
@@ -152,10 +181,14 @@ def read_tsv(path: Path, spec: TaskSpec) -> GlueSplit:
     ]
     text_a, text_b, labels = [], [], []
     first = 2 if header is not None else 1
+    skipped = []
     for line, row in enumerate(rows, start=first):
         if not row:
             continue
         if len(row) != width:
+            if spec.skip_malformed:
+                skipped.append(line)
+                continue
             raise GlueFormatError(
                 f"{path}:{line}: {len(row)} fields; expected {width} (ragged row)"
             )
@@ -163,12 +196,20 @@ def read_tsv(path: Path, spec: TaskSpec) -> GlueSplit:
         text_a.append(row[cols[0]])
         if spec.text_b is not None:
             text_b.append(row[cols[1]])
+    if skipped:
+        msg = (
+            f"{path}: skipped {len(skipped)} malformed row(s) (not {width} fields; first at "
+            f"line {skipped[0]}), as the release's {spec.folder} reader does"
+        )
+        logger.warning(msg)
+        warnings.warn(msg, stacklevel=2)
     dtype = np.float32 if spec.is_regression else np.int64
     return GlueSplit(
         spec.name,
         text_a,
         text_b if spec.text_b is not None else None,
         np.asarray(labels, dtype=dtype),
+        skipped=len(skipped),
     )
 
 

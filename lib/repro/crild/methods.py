@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from repro.core.errors import InputError
 from repro.crild import losses as L
 from repro.crild.consistency import consistency_term, ramp_weight
 from repro.crild.mapping import emd_loss, last_map, uniform_map
@@ -63,10 +64,23 @@ METHODS: dict[str, Method] = {
 }
 
 
+class UnknownMethodError(InputError, KeyError):
+    """A method name that is not in :data:`METHODS` (the message lists the choices)."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0])
+
+
 def get_method(name: str) -> Method:
-    if name not in METHODS:
-        raise KeyError(f"unknown method {name!r}; expected one of {list(METHODS)}")
-    return METHODS[name]
+    """The method called ``name``, matched case-insensitively (``cr-ild`` is ``CR-ILD``).
+
+    Raises:
+        UnknownMethodError: one line naming the value and listing the choices.
+    """
+    found = {k.lower(): m for k, m in METHODS.items()}.get(str(name).strip().lower())
+    if found is None:
+        raise UnknownMethodError(f"unknown method {name!r}; choose one of {', '.join(METHODS)}")
+    return found
 
 
 def _pairs(method: Method, m: int, n: int) -> list[tuple[int, int]]:

@@ -69,6 +69,18 @@ class EncoderOutput:
     values: list[torch.Tensor] = field(default_factory=list)
     scores: list[torch.Tensor] = field(default_factory=list)
 
+    def to(self, device: torch.device | str) -> EncoderOutput:
+        """Every tensor moved to ``device`` (cached teacher outputs follow the student)."""
+        move = lambda xs: [x.to(device) for x in xs]  # noqa: E731
+        return EncoderOutput(
+            logits=self.logits.to(device),
+            hidden=move(self.hidden),
+            queries=move(self.queries),
+            keys=move(self.keys),
+            values=move(self.values),
+            scores=move(self.scores),
+        )
+
 
 def read_shape(config_path: Path) -> BertShape:
     """Reads a BERT ``config.json`` into a :class:`BertShape`.
@@ -353,14 +365,32 @@ def _layer_index(key: str) -> int:
 
 def load_tokenizer(folder: Path):
     """Fast tokenizer from an HF folder (``tokenizer.json`` or ``vocab.txt``), offline."""
-    from transformers import AutoTokenizer, BertTokenizerFast
+    from transformers import AutoTokenizer
 
     folder = Path(folder)
     if (folder / "tokenizer.json").exists() or (folder / "tokenizer_config.json").exists():
         return AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
     if (folder / "vocab.txt").exists():
-        return BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True)
+        return wordpiece_tokenizer(folder / "vocab.txt")
     raise FileNotFoundError(f"{folder}: expected tokenizer.json or vocab.txt")
+
+
+def wordpiece_tokenizer(vocab_path: Path):
+    """An uncased fast WordPiece tokenizer from a ``vocab.txt``, offline.
+
+    transformers 5 renamed the argument to ``vocab`` and silently ignores ``vocab_file``
+    (every token then maps to ``[UNK]``), so the name is taken from the signature.
+    """
+    import inspect
+
+    from transformers import BertTokenizerFast
+
+    params = inspect.signature(BertTokenizerFast.__init__).parameters
+    key = "vocab_file" if "vocab_file" in params else "vocab"
+    tok = BertTokenizerFast(**{key: str(vocab_path)}, do_lower_case=True)
+    if len(tok) < 6:
+        raise ValueError(f"{vocab_path}: tokenizer has {len(tok)} tokens; vocabulary not loaded")
+    return tok
 
 
 def count_parameters(model: nn.Module) -> int:

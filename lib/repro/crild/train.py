@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -26,45 +27,12 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from repro.crild.encoded import Encoded, encode  # noqa: F401 (re-exported)
 from repro.crild.losses import kd_loss
 from repro.crild.metrics import task_metrics
 from repro.crild.models import DistillBert, EncoderOutput
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Encoded:
-    """A tokenised split; every tensor has ``n`` rows."""
-
-    ids: torch.Tensor
-    mask: torch.Tensor
-    types: torch.Tensor
-    labels: torch.Tensor
-
-    def __len__(self) -> int:
-        return int(self.ids.shape[0])
-
-    def take(self, idx: torch.Tensor) -> Encoded:
-        return Encoded(self.ids[idx], self.mask[idx], self.types[idx], self.labels[idx])
-
-
-def encode(tokenizer, text_a, text_b, labels, max_len: int) -> Encoded:
-    """Tokenises to one common padded length ``min(longest, max_len)``.
-
-    Args:
-        tokenizer: a Hugging Face fast tokenizer.
-        text_a: ``n`` strings; text_b: ``n`` strings, all empty for single-sentence tasks, or None.
-        labels: ``int64[n]`` or ``float32[n]``.
-        max_len: truncation length in tokens.
-    """
-    a = [str(t) for t in text_a]
-    b = None if text_b is None or all(str(t) == "" for t in text_b) else [str(t) for t in text_b]
-    enc = tokenizer(
-        a, b, truncation=True, max_length=max_len, padding="longest", return_tensors="pt"
-    )
-    labels = torch.as_tensor(np.asarray(labels))
-    return Encoded(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"], labels)
 
 
 @dataclass(frozen=True)
@@ -145,7 +113,7 @@ def evaluate(model: DistillBert, data: Encoded, task: str) -> dict[str, float]:
     """Dev metrics of ``model`` (see :func:`repro.crild.metrics.task_metrics`)."""
     logits = predict(model, data)
     pred = logits[:, 0] if logits.shape[1] == 1 else logits.argmax(-1)
-    return task_metrics(task, pred.numpy(), data.labels.numpy())
+    return task_metrics(task, pred.cpu().numpy(), data.labels.cpu().numpy())
 
 
 def _step(model: nn.Module, loss: torch.Tensor, opt, sched, max_norm: float) -> None:
@@ -188,7 +156,7 @@ def finetune_teacher(
                     loss = nn.functional.cross_entropy(logits, b.labels)
                 _step(model, loss, opt, sched, cfg.max_grad_norm)
             history.append(evaluate(model, dev, task))
-            if history[-1]["select"] > best:
+            if best_state is None or history[-1]["select"] > best or math.isnan(best):
                 best, best_state = history[-1]["select"], copy.deepcopy(model.state_dict())
     model.load_state_dict(best_state)
     model.eval()
@@ -216,7 +184,8 @@ def teacher_outputs(teacher: DistillBert, data: Encoded, batch_size: int = 128) 
 
 
 def slice_outputs(out: EncoderOutput, idx: torch.Tensor) -> EncoderOutput:
-    """Rows ``idx`` of a cached :class:`EncoderOutput`."""
+    """Rows ``idx`` of a cached :class:`EncoderOutput` (``idx`` moved to the cache's device)."""
+    idx = idx.to(out.logits.device)
     return EncoderOutput(
         logits=out.logits[idx],
         hidden=[h[idx] for h in out.hidden],
@@ -227,6 +196,19 @@ def slice_outputs(out: EncoderOutput, idx: torch.Tensor) -> EncoderOutput:
     )
 
 
+def best_index(values: list[float]) -> int:
+    """Index of the largest non-NaN value (the last index if all are NaN).
+
+    ``max`` with a NaN first element returns that NaN (every comparison with NaN is
+    False), which would freeze best-on-dev selection at the first evaluation.
+    """
+    best = None
+    for i, v in enumerate(values):
+        if not math.isnan(v) and (best is None or v > values[best]):
+            best = i
+    return len(values) - 1 if best is None else best
+
+
 @dataclass
 class KDResult:
     """Stage-2 outcome: dev evaluations ``[(step, metrics)]``, best and last values."""
@@ -235,8 +217,12 @@ class KDResult:
     losses: list[float] = field(default_factory=list)
 
     def best(self) -> dict[str, float]:
-        """Metrics of the evaluation with the highest selection value (best-on-dev)."""
-        return max(self.evals, key=lambda e: e[1]["select"])[1]
+        """Metrics of the evaluation with the highest selection value (best-on-dev).
+
+        NaN-safe: an evaluation whose selection value is NaN (e.g. a correlation of constant
+        predictions) never wins, whatever its position; if every value is NaN, the last.
+        """
+        return self.evals[best_index([e[1]["select"] for e in self.evals])][1]
 
     def last(self) -> dict[str, float]:
         return self.evals[-1][1]
@@ -277,7 +263,7 @@ def stage2_kd(
             for idx in batches(len(train), cfg.batch_size, gen, cfg.drop_last):
                 b = train.take(idx)
                 if teacher_logits is not None:
-                    t_logits = teacher_logits[idx]
+                    t_logits = teacher_logits[idx.to(teacher_logits.device)]
                 else:
                     with torch.no_grad():
                         teacher.eval()

@@ -1,0 +1,187 @@
+"""Pre-registered CR-ILD claims and their per-seed estimates.
+
+Each notebook writes these claims down before it runs (they are module constants), then hands
+:func:`verdict_rows` the per-seed values computed from its runs. Method comparisons are paired
+by student seed (same seed = same student initialisation and batch order), on the dev
+selection metric x100 at the best dev evaluation (the paper's protocol), averaged over tasks.
+
+No positive control is registered yet: these tiny CPU budgets have not been shown able to
+detect an effect of the size the paper reports, so an *inconclusive* verdict says nothing
+about whether the effect exists (see :func:`summary_sentence`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from repro.core.claims import Claim, evaluate, paired_differences
+from repro.crild.tables import flatness_drop, gap_growth, seed_values
+
+MAIN_TABLE_CLAIMS = [
+    Claim(
+        key="crild_beats_kd",
+        paper_item="crild.main_glue",
+        claim="CR-ILD followed by KD beats plain KD (main GLUE table).",
+        quantity="CR-ILD minus KD, dev metric x100 (task mean, best-on-dev), paired by seed",
+    ),
+    Claim(
+        key="lild_beats_uild",
+        paper_item="crild.which_layer",
+        claim="Last-layer ILD (L-ILD) is at least as good as uniform-map ILD (U-ILD, TinyBERT).",
+        quantity="L-ILD minus U-ILD, dev metric x100 (task mean, best-on-dev), paired by seed",
+    ),
+    Claim(
+        key="mixup_beats_target",
+        paper_item="crild.supplementary_task",
+        claim="ILD on a supplementary task (mixup inputs) beats ILD on the target inputs.",
+        quantity=(
+            "CR-ILD-released (Q/K/V on mixup) minus L-ILD-QKV (Q/K/V on targets), dev metric "
+            "x100 (task mean, best-on-dev), paired by seed"
+        ),
+    ),
+]
+
+OVERFITTING_CLAIMS = [
+    Claim(
+        key="uild_gap_grows",
+        paper_item="crild.overfitting",
+        claim="During stage 1, U-ILD's held-out layer distance grows relative to its training one.",
+        quantity="U-ILD clean gap growth, gap(last epoch) - gap(0), held-out minus train",
+        decimals=4,
+    ),
+    Claim(
+        key="lild_gap_grows",
+        paper_item="crild.overfitting",
+        claim="During stage 1, L-ILD's held-out layer distance grows relative to its training one.",
+        quantity="L-ILD clean gap growth, gap(last epoch) - gap(0), held-out minus train",
+        decimals=4,
+    ),
+    Claim(
+        key="lild_flatter",
+        paper_item="crild.flatness",
+        claim="L-ILD ends in a flatter minimum than U-ILD (loses less under weight noise).",
+        quantity="U-ILD minus L-ILD drop of dev metric x100 at the largest noise, paired by seed",
+    ),
+]
+
+SETTINGS_CLAIMS = [
+    Claim(
+        key="few_crild_beats_kd",
+        paper_item="crild.few_sample",
+        claim="In the few-sample setting CR-ILD beats plain KD.",
+        quantity="CR-ILD minus KD, few-sample, dev metric x100 (best-on-dev), paired by seed",
+    ),
+    Claim(
+        key="noise_crild_beats_kd",
+        paper_item="crild.label_noise",
+        claim="With 30 % label noise CR-ILD beats plain KD.",
+        quantity="CR-ILD minus KD, label noise, dev metric x100 (best-on-dev), paired by seed",
+    ),
+]
+
+
+def _paired(results: pd.DataFrame, a: str, b: str, setting: str | None = None) -> list[float]:
+    """Per-seed ``a - b`` on seeds both methods ran; empty if either is missing."""
+    va, vb = (seed_values(results, m, setting=setting) for m in (a, b))
+    seeds = sorted(set(va.index) & set(vb.index))
+    if not seeds:
+        return []
+    return list(paired_differences(va.loc[seeds].values, vb.loc[seeds].values))
+
+
+def main_table_values(results: pd.DataFrame) -> dict[str, list[float]]:
+    """Per-seed estimates of :data:`MAIN_TABLE_CLAIMS` from the main run table."""
+    return {
+        "crild_beats_kd": _paired(results, "CR-ILD", "KD"),
+        "lild_beats_uild": _paired(results, "L-ILD", "TinyBERT"),
+        "mixup_beats_target": _paired(results, "CR-ILD-released", "L-ILD-QKV"),
+    }
+
+
+def overfitting_values(curves: pd.DataFrame, flat: pd.DataFrame) -> dict[str, list[float]]:
+    """Per-seed estimates of :data:`OVERFITTING_CLAIMS` (clean gap growth, flatness drops)."""
+    present = set(curves["method"]) if len(curves) else set()
+    out: dict[str, list[float]] = {}
+    for key, method in (("uild_gap_grows", "TinyBERT"), ("lild_gap_grows", "L-ILD")):
+        out[key] = list(gap_growth(curves, method).values) if method in present else []
+    flat_methods = set(flat["method"]) if len(flat) else set()
+    if {"TinyBERT", "L-ILD"} <= flat_methods:
+        u, lo = flatness_drop(flat, "TinyBERT"), flatness_drop(flat, "L-ILD")
+        seeds = sorted(set(u.index) & set(lo.index))
+        out["lild_flatter"] = list(paired_differences(u.loc[seeds].values, lo.loc[seeds].values))
+    else:
+        out["lild_flatter"] = []
+    return out
+
+
+def settings_values(results: pd.DataFrame) -> dict[str, list[float]]:
+    """Per-seed estimates of :data:`SETTINGS_CLAIMS` from the settings run table."""
+    return {
+        "few_crild_beats_kd": _paired(results, "CR-ILD", "KD", setting="few-sample"),
+        "noise_crild_beats_kd": _paired(results, "CR-ILD", "KD", setting="label-noise"),
+    }
+
+
+def save_claims(
+    run: Any,
+    claims: Sequence[Claim],
+    values: Mapping[str, Sequence[float]],
+    tier: str,
+    summary_key: str,
+) -> list[dict[str, object]]:
+    """Verdicts of the claims that ran (``run.save_verdicts``), glued prose for all of them.
+
+    A claim whose methods or settings were not part of this profile gets no row in
+    ``verdicts.csv``; its ``<key>_sentence`` says so instead of printing an empty estimate.
+    ``summary_key`` receives :func:`summary_sentence` over all claims.
+    """
+    from repro.core.page import glue
+
+    rows = verdict_rows(claims, values)
+    ran = [r for r in rows if int(r["n_seeds"]) > 0]
+    run.save_verdicts(ran, tier=tier)
+    for r in rows:
+        if int(r["n_seeds"]) == 0:
+            glue(f"{r['key']}_verdict", "**not run**")
+            glue(f"{r['key']}_sentence", f"**not run** in this profile ({r['quantity']})")
+            glue(f"{r['key']}_estimate", float("nan"))
+    glue(summary_key, summary_sentence(rows))
+    return rows
+
+
+def verdict_rows(
+    claims: Sequence[Claim], values: Mapping[str, Sequence[float]]
+) -> list[dict[str, object]]:
+    """One verdict row per claim (a claim whose methods did not run gets no values)."""
+    return [evaluate(c, list(values.get(c.key, []))) for c in claims]
+
+
+def summary_sentence(rows: Sequence[Mapping[str, object]]) -> str:
+    """What the verdicts, taken together, allow the page to say (Markdown, for glue)."""
+    counts = {v: sum(r["verdict"] == v for r in rows) for v in ("reproduced", "contradicted")}
+    inconclusive = [r for r in rows if r["verdict"] == "inconclusive"]
+    missing = [r["key"] for r in rows if int(r["n_seeds"]) == 0]
+    few = [r["key"] for r in rows if 0 < int(r["n_seeds"]) < 2]
+    parts = [
+        f"Of {len(rows)} pre-registered claims, {counts['reproduced']} came out **reproduced**, "
+        f"{counts['contradicted']} **contradicted** and {len(inconclusive)} **inconclusive**."
+    ]
+    if missing:
+        parts.append(f"Not run in this profile (methods or settings absent): {', '.join(missing)}.")
+    if few:
+        parts.append("With one seed there is no interval, so no verdict can be reached.")
+    if counts["contradicted"]:
+        parts.append(
+            "A contradicted verdict is a result about these runs at this page's tier and size; "
+            "it does not carry over to the paper's GLUE setting by itself."
+        )
+    if inconclusive:
+        parts.append(
+            "An inconclusive verdict is not evidence against the paper: no positive control is "
+            "registered yet, so we do not know whether runs this small could detect an effect of "
+            "the paper's size."
+        )
+    return " ".join(parts)
