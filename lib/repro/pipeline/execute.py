@@ -3,6 +3,10 @@
 The executed copy is written to a temporary name and renamed when papermill
 returns, and artifacts go to a staging folder that the runner publishes only on
 success: a run killed half-way leaves nothing the book would use.
+
+The kernel talks to papermill over local IPC sockets instead of TCP: nothing listens
+on a port, and ipykernel has no reason to print its "Kernel is running over TCP
+without encryption" warning into the terminal of every ``repro build``.
 """
 
 from __future__ import annotations
@@ -19,9 +23,26 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import default
+
 from repro.core.artifacts import ARTIFACT_DIR_ENV, PROFILE_ENV
+from repro.pipeline.progress import NotebookProgress
 
 NOTEBOOK_ENV = "REPRO_NOTEBOOK"
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel listens on IPC sockets (files), not TCP ports.
+
+    IPC sockets live next to the kernel's connection file in Jupyter's runtime folder,
+    readable by this user only; TCP on localhost is readable by every local user, which is
+    what ipykernel 7 warns about on stderr. Windows has no IPC transport: TCP stays there.
+    """
+
+    @default("transport")
+    def _default_transport(self) -> str:
+        return "tcp" if os.name == "nt" else "ipc"
 
 
 @dataclass(frozen=True)
@@ -37,8 +58,12 @@ class Job:
     cwd: Path
     resources: dict[str, float] = field(default_factory=dict)
     timeout_s: int | None = None
-    progress_bar: bool = False
     env: dict[str, str] = field(default_factory=dict)
+    #: "tty" (a live line), "log" (a line every ``progress_every_s``) or "off".
+    progress: str = "off"
+    progress_every_s: float = 30.0
+    #: Wall time of the last successful run, shown beside the elapsed time.
+    expected_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -77,16 +102,20 @@ def run_job(job: Job) -> JobResult:
     partial = job.output.with_name(f".{job.output.stem}.partial.ipynb")
     start = time.perf_counter()
     error = None
+    progress = NotebookProgress(job.notebook_id, job.progress, job.progress_every_s, job.expected_s)
     try:
-        papermill.execute_notebook(
-            str(job.source),
-            str(partial),
-            parameters=job.parameters,
-            kernel_name="python3",
-            cwd=str(job.cwd),
-            progress_bar=job.progress_bar,
-            execution_timeout=job.timeout_s,
-        )
+        with progress:
+            papermill.execute_notebook(
+                str(job.source),
+                str(partial),
+                parameters=job.parameters,
+                kernel_name="python3",
+                cwd=str(job.cwd),
+                progress_bar=False,
+                execution_timeout=job.timeout_s,
+                kernel_manager_class=IPCKernelManager,
+                **progress.hooks(),
+            )
     except Exception as exc:  # a failing notebook is a result, not a crash of the sweep
         error = _error_summary(exc)
         if not partial.exists():
@@ -179,5 +208,5 @@ class LocalExecutor:
 
 
 def stderr_is_tty() -> bool:
-    """Whether progress bars would render (not in CI logs)."""
+    """Whether a live progress line would render (not in CI logs)."""
     return sys.stderr.isatty()
