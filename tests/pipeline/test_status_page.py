@@ -59,7 +59,7 @@ def test_verdict_column_and_claims(tmp_path):
     assert list(claims["notebook"]) == ["twlv_i/bench"] and list(claims["tier"]) == ["mechanism"]
     lines = claims_table(claims)
     assert "| twlv_i.table3 | attentive beats linear | +1.5 | [+0.5, +2.5] | 3 |" in lines[2]
-    assert "**reproduced** | mechanism | {doc}`twlv_i/bench` |" in lines[2]
+    assert "**reproduced** | mechanism | {doc}`bench <twlv_i/bench>` |" in lines[2]
 
 
 def test_rehearsal_is_its_own_tier_never_paper(tmp_path, monkeypatch):

@@ -147,6 +147,11 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
+def _link(notebook: str) -> str:
+    """A short link to a notebook's page: its name, not its (long) title."""
+    return f"{{doc}}`{notebook.split('/')[-1]} <{notebook}>`"
+
+
 def _number(value: Any) -> str:
     try:
         x = float(value)
@@ -173,7 +178,7 @@ def claims_table(verdicts: pd.DataFrame) -> list[str]:
         lines.append(
             f"| {_cell(row.paper_item)} | {_cell(row.claim)}{control} | {_number(row.estimate)} "
             f"| {interval} | {row.n_seeds} | **{row.verdict}** | {row.tier} "
-            f"| {{doc}}`{row.notebook}` |"
+            f"| {_link(row.notebook)} |"
         )
     return [*lines, ""]
 
@@ -218,7 +223,7 @@ def status_page(profile: Profile, layout: Layout, root: Path) -> str:
         lines += ["| item | title | tier | shown on | paper vs ours | verdicts | notes |"]
         lines += ["|---|---|---|---|---|---|---|"]
         for row in group.itertuples(index=False):
-            pages = ", ".join(f"{{doc}}`{p}`" for p in row.pages) or "-"
+            pages = ", ".join(_link(p) for p in row.pages) or "-"
             lines.append(
                 f"| {_cell(row.item)} | {_cell(row.title)} | {row.tier} | {pages} | "
                 f"{_cell(row.comparison)} | {_cell(row.verdict)} | {_cell(row.notes)} |"
