@@ -16,6 +16,7 @@ from repro.pipeline.execute import Job, JobResult, LocalExecutor, stderr_is_tty
 from repro.pipeline.layout import Layout
 from repro.pipeline.params import ParameterError, parse_override, validate_parameters
 from repro.pipeline.profiles import NotebookSpec, Profile, load_profile
+from repro.pipeline.progress import format_seconds
 
 log = logging.getLogger("repro")
 
@@ -199,7 +200,7 @@ def run_profile(
     def on_start(job: Job) -> None:
         started["n"] += 1
         why = ", ".join(by_id[job.notebook_id].reason)
-        last = f"; last run {job.expected_s:.0f} s" if job.expected_s else ""
+        last = f"; last run {format_seconds(job.expected_s)}" if job.expected_s else ""
         log.info("[%d/%d] running %s (%s%s)", started["n"], total, job.notebook_id, why, last)
 
     executor = executor or LocalExecutor(workers)
