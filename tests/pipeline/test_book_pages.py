@@ -31,6 +31,9 @@ def test_parameter_cells_collapse_and_stray_reprs_go():
         _result("PosixPath('/home/me/build/smoke/staging/t.csv')"),
         _result("<Figure size 640x480 with 1 Axes>"),
         _result("<repro.core.artifacts.Run object at 0x7f00deadbeef>"),
+        nbformat.v4.new_output(
+            "display_data", data={"text/plain": "<Figure size 9x9 with 0 Axes>"}
+        ),
     ]
     table = nbformat.v4.new_code_cell("df")
     table.outputs = [_result("   a\n0  1", **{"text/html": "<table/>"}), _result("42")]

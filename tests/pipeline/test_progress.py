@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import re
+import tempfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -69,7 +71,9 @@ def test_run_job_logs_progress_runs_in_the_notebook_folder_and_stays_quiet(
         "demo/slow", source, tmp_path / "out.ipynb", tmp_path / "staging", {}, "test", folder,
         progress="log", progress_every_s=0.5, expected_s=90.0,
     )  # fmt: skip
+    before = set(Path(tempfile.gettempdir()).glob("repro-kernel-*"))
     result = run_job(job)
+    assert set(Path(tempfile.gettempdir()).glob("repro-kernel-*")) <= before  # sockets removed
     assert result.status == "ok", result.error
     err = capfd.readouterr().err
     assert re.search(r"repro: demo/slow: cell 2 of 2, \d+s elapsed \(last run 1m30s\)\n", err)

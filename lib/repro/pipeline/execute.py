@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,6 +24,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.localinterfaces import localhost
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
 
@@ -35,14 +37,30 @@ NOTEBOOK_ENV = "REPRO_NOTEBOOK"
 class IPCKernelManager(AsyncKernelManager):
     """A kernel manager whose kernel listens on IPC sockets (files), not TCP ports.
 
-    IPC sockets live next to the kernel's connection file in Jupyter's runtime folder,
-    readable by this user only; TCP on localhost is readable by every local user, which is
-    what ipykernel 7 warns about on stderr. Windows has no IPC transport: TCP stays there.
+    TCP on localhost is open to every local user, which is what ipykernel 7 warns about on
+    stderr; IPC sockets are files in a private folder. jupyter_client would name them
+    ``kernel-ipc-<n>`` in the working directory, so two kernels started in the same
+    notebook folder at once (``-j 2``, Ray) could pick the same names: each manager gets
+    its own temporary folder instead, removed with the manager. Windows has no IPC
+    transport: TCP stays there.
     """
 
     @default("transport")
     def _default_transport(self) -> str:
         return "tcp" if os.name == "nt" else "ipc"
+
+    @default("ip")
+    def _default_ip(self) -> str:
+        if self.transport != "ipc":
+            return localhost()
+        self._socket_dir = tempfile.mkdtemp(prefix="repro-kernel-")  # mode 0700
+        return os.path.join(self._socket_dir, "kernel")
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        folder = getattr(self, "_socket_dir", None)
+        if folder and not restart:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass(frozen=True)

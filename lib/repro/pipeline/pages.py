@@ -27,8 +27,8 @@ STRAY_REPR = re.compile(
 
 
 def is_stray(output: dict[str, Any]) -> bool:
-    """An ``execute_result`` with only a plain-text repr that is plumbing, not a result."""
-    if output.get("output_type") != "execute_result":
+    """A result or display with only a plain-text repr that is plumbing, not a result."""
+    if output.get("output_type") not in ("execute_result", "display_data"):
         return False
     data = output.get("data", {})
     if set(data) - {"text/plain"}:
