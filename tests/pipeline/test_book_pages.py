@@ -99,3 +99,11 @@ def test_assembly_orders_chapters_from_data(mini_project: Path):
     assert [s["file"] for s in chapters[0]["sections"]] == ["demo/alpha", "demo/beta"]
     assert (src / "demo" / "index.md").read_text().startswith("# A demo paper\n")
     assert not (src / CHAPTERS_FILE.name).exists()
+
+
+def test_rehearsal_banner_follows_the_title():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), nbformat.v4.new_code_cell("x = 1")]
+    as_report(nb, "```{warning}\nrehearsal\n```")
+    assert [c.cell_type for c in nb.cells] == ["markdown", "markdown", "code"]
+    assert nb.cells[1].source.startswith("```{warning}")

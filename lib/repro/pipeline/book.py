@@ -31,7 +31,12 @@ from repro.pipeline.chapters import CHAPTERS_FILE, load_chapters
 from repro.pipeline.layout import Layout
 from repro.pipeline.pages import as_report
 from repro.pipeline.profiles import Profile
-from repro.pipeline.status_page import performance_page, status_page
+from repro.pipeline.status_page import (
+    REHEARSAL_BANNER,
+    REHEARSAL_PROFILE,
+    performance_page,
+    status_page,
+)
 
 log = logging.getLogger("repro")
 
@@ -118,7 +123,8 @@ def assemble(profile: Profile, layout: Layout, root: Path | None = None) -> Path
         fallback = name.replace("_", " ").capitalize()
         if record and record.get("status") == "ok" and executed.is_file():
             (src / paper).mkdir(parents=True, exist_ok=True)
-            page = as_report(nbformat.read(executed, as_version=4))
+            banner = REHEARSAL_BANNER if profile.name == REHEARSAL_PROFILE else None
+            page = as_report(nbformat.read(executed, as_version=4), banner)
             atomic_write_text(src / paper / f"{name}.ipynb", nbformat.writes(page))
         else:
             title = _first_heading(spec.source_path(root), fallback)

@@ -38,8 +38,17 @@ def is_stray(output: dict[str, Any]) -> bool:
     return bool(STRAY_REPR.match(text))
 
 
-def as_report(nb: Any) -> Any:
-    """Collapse parameter cells and drop stray outputs, in place; returns ``nb``."""
+def as_report(nb: Any, banner: str | None = None) -> Any:
+    """Collapse parameter cells and drop stray outputs, in place; returns ``nb``.
+
+    ``banner`` (Markdown) is put right after the title cell: e.g. the rehearsal warning.
+    """
+    if banner:
+        import nbformat
+
+        first = nb.cells[0] if nb.cells else None
+        at = 1 if first is not None and first.cell_type == "markdown" else 0
+        nb.cells.insert(at, nbformat.v4.new_markdown_cell(banner))
     for cell in nb.cells:
         tags = list(cell.get("metadata", {}).get("tags", []))
         if cell.cell_type == "code":

@@ -37,6 +37,12 @@ TIER_LABELS = {
 TIER_ORDER = ("paper", "mechanism", "rehearsal", "reported")
 #: The profile whose "paper"-tier outputs come from stand-in data (issue 10).
 REHEARSAL_PROFILE = "rehearsal"
+#: Shown at the top of every page of a rehearsal build.
+REHEARSAL_BANNER = (
+    "```{warning}\nThis page comes from a **rehearsal** build: the paper-tier code ran on tiny "
+    "stand-in files in the published formats (`repro data rehearse`). Its numbers and verdicts "
+    "show that the path works; they are not the paper's results and not ours.\n```\n"
+)
 VERDICT_ARTIFACT = "verdicts"
 
 
@@ -195,6 +201,7 @@ def status_page(profile: Profile, layout: Layout, root: Path) -> str:
     lines = [
         "# Reproduction status",
         "",
+        *([REHEARSAL_BANNER] if profile.name == REHEARSAL_PROFILE else []),
         f"Generated from the artifacts of profile **{profile.name}** ({profile.description}). "
         "Each table and figure of the three papers is listed with the strongest tier at which "
         "this build shows it:",
