@@ -102,6 +102,15 @@ def lab(tmp_path) -> Iterator[tuple[str, str, Path]]:
         JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
         JUPYTER_DATA_DIR=str(tmp_path / "data"),  # kernelspecs still come from sys.prefix
     )
+    # No autosave (the committed notebook must keep no outputs), no news pop-up.
+    settings = tmp_path / "settings" / "@jupyterlab"
+    for plugin, values in [
+        ("docmanager-extension/plugin", '{"autosave": false}'),
+        ("apputils-extension/notification", '{"fetchNews": "false"}'),
+    ]:
+        target = settings / f"{plugin}.jupyterlab-settings"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(values)
     cmd = [
         sys.executable, "-m", "jupyterlab", "--no-browser",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
@@ -134,6 +143,8 @@ def test_jupyterlab_runs_a_notebook_and_shows_its_table(lab, tmp_path):
     from playwright.sync_api import sync_playwright
 
     base, token, build = lab
+    source = repo_root() / "notebooks" / f"{LAB_NOTEBOOK}.ipynb"
+    committed = source.read_bytes()
     url = f"{base}/lab/tree/notebooks/{LAB_NOTEBOOK}.ipynb?token={token}"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
@@ -173,3 +184,4 @@ def test_jupyterlab_runs_a_notebook_and_shows_its_table(lab, tmp_path):
             browser.close()
     out = build / "interactive" / LAB_NOTEBOOK
     assert sorted(out.glob("*.csv")), f"JupyterLab's kernel wrote no artifacts to {out}"
+    assert source.read_bytes() == committed, "JupyterLab saved outputs into the notebook"
