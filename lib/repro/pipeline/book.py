@@ -1,12 +1,13 @@
 """Assemble and build the Jupyter Book (1.x) from a profile's executed notebooks.
 
 The committed ``book/`` folder holds prose (introduction, one chapter page per
-paper, configuration). ``repro book`` copies it into ``build/<profile>/book_src``
-and adds, per notebook of the profile, its executed copy (when it succeeded) or
-a failure page (when it failed or never ran), the generated reproduction-status
-and performance pages and the table of contents; then it builds the HTML into
-``book/_build/html`` with warnings as errors. An unchanged source tree is not
-rebuilt.
+paper, configuration) and the chapter list ``book/chapters.yml``. ``repro book``
+copies it into ``build/<profile>/book_src`` and adds, per notebook of the profile,
+its executed copy made into a report page (:mod:`repro.pipeline.pages`) when it
+succeeded, or a failure page when it failed or never ran, the generated
+reproduction-status and performance pages and the table of contents; then it
+builds the HTML into ``book/_build/html`` with warnings as errors. An unchanged
+source tree is not rebuilt.
 """
 
 from __future__ import annotations
@@ -26,18 +27,19 @@ import yaml
 
 from repro.core.atomic import atomic_write_text
 from repro.core.paths import repo_root
+from repro.pipeline.chapters import CHAPTERS_FILE, load_chapters
 from repro.pipeline.layout import Layout
+from repro.pipeline.pages import as_report
 from repro.pipeline.profiles import Profile
-from repro.pipeline.status_page import performance_page, status_page
+from repro.pipeline.status_page import (
+    REHEARSAL_BANNER,
+    REHEARSAL_PROFILE,
+    performance_page,
+    status_page,
+)
 
 log = logging.getLogger("repro")
 
-#: Chapter order and titles; a notebook id's first part names its chapter.
-CHAPTERS = {
-    "twlv_i": "TWLV-I: evaluating video foundation models",
-    "nash": "NASH: narrow encoder, shallow decoder",
-    "cr_ild": "CR-ILD: consistency-regularised intermediate-layer distillation",
-}
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 HASH_FILE = "book.sha256"
 
@@ -98,7 +100,8 @@ def _copy_prose(book_dir: Path, dest: Path) -> None:
     if not book_dir.is_dir():
         dest.mkdir(parents=True)
         return
-    shutil.copytree(book_dir, dest, ignore=shutil.ignore_patterns("_build", "_toc.yml", ".*"))
+    ignore = shutil.ignore_patterns("_build", "_toc.yml", CHAPTERS_FILE.name, ".*")
+    shutil.copytree(book_dir, dest, ignore=ignore)
 
 
 def assemble(profile: Profile, layout: Layout, root: Path | None = None) -> Path:
@@ -107,7 +110,10 @@ def assemble(profile: Profile, layout: Layout, root: Path | None = None) -> Path
     src = layout.book_src
     _copy_prose(root / "book", src)
     status = layout.read_status()
-    chapters: dict[str, list[str]] = {paper: [] for paper in CHAPTERS}
+    listed = load_chapters(root / CHAPTERS_FILE) if (root / CHAPTERS_FILE).is_file() else []
+    titles = {c.id: c.title for c in listed}
+    # A notebook whose folder is not listed still gets a chapter, after the listed ones.
+    chapters: dict[str, list[str]] = {chapter: [] for chapter in titles}
     for nb_id, spec in profile.notebooks.items():
         paper = spec.paper
         chapters.setdefault(paper, [])
@@ -117,7 +123,9 @@ def assemble(profile: Profile, layout: Layout, root: Path | None = None) -> Path
         fallback = name.replace("_", " ").capitalize()
         if record and record.get("status") == "ok" and executed.is_file():
             (src / paper).mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(executed, src / paper / f"{name}.ipynb")
+            banner = REHEARSAL_BANNER if profile.name == REHEARSAL_PROFILE else None
+            page = as_report(nbformat.read(executed, as_version=4), banner)
+            atomic_write_text(src / paper / f"{name}.ipynb", nbformat.writes(page))
         else:
             title = _first_heading(spec.source_path(root), fallback)
             atomic_write_text(src / paper / f"{name}.md", failure_page(nb_id, title, record))
@@ -125,7 +133,7 @@ def assemble(profile: Profile, layout: Layout, root: Path | None = None) -> Path
     for paper in chapters:
         index = src / paper / "index.md"
         if not index.is_file():
-            atomic_write_text(index, f"# {CHAPTERS.get(paper, paper)}\n\nNo prose yet.\n")
+            atomic_write_text(index, f"# {titles.get(paper, paper)}\n\nNo prose yet.\n")
     atomic_write_text(src / "status.md", status_page(profile, layout, root))
     atomic_write_text(src / "performance.md", performance_page(root))
     toc = {

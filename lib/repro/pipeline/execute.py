@@ -3,6 +3,10 @@
 The executed copy is written to a temporary name and renamed when papermill
 returns, and artifacts go to a staging folder that the runner publishes only on
 success: a run killed half-way leaves nothing the book would use.
+
+The kernel talks to papermill over local IPC sockets instead of TCP: nothing listens
+on a port, and ipykernel has no reason to print its "Kernel is running over TCP
+without encryption" warning into the terminal of every ``repro build``.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,9 +24,43 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.localinterfaces import localhost
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import default
+
 from repro.core.artifacts import ARTIFACT_DIR_ENV, PROFILE_ENV
+from repro.pipeline.progress import NotebookProgress
 
 NOTEBOOK_ENV = "REPRO_NOTEBOOK"
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel listens on IPC sockets (files), not TCP ports.
+
+    TCP on localhost is open to every local user, which is what ipykernel 7 warns about on
+    stderr; IPC sockets are files in a private folder. jupyter_client would name them
+    ``kernel-ipc-<n>`` in the working directory, so two kernels started in the same
+    notebook folder at once (``-j 2``, Ray) could pick the same names: each manager gets
+    its own temporary folder instead, removed with the manager. Windows has no IPC
+    transport: TCP stays there.
+    """
+
+    @default("transport")
+    def _default_transport(self) -> str:
+        return "tcp" if os.name == "nt" else "ipc"
+
+    @default("ip")
+    def _default_ip(self) -> str:
+        if self.transport != "ipc":
+            return localhost()
+        self._socket_dir = tempfile.mkdtemp(prefix="repro-kernel-")  # mode 0700
+        return os.path.join(self._socket_dir, "kernel")
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        folder = getattr(self, "_socket_dir", None)
+        if folder and not restart:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -37,8 +76,12 @@ class Job:
     cwd: Path
     resources: dict[str, float] = field(default_factory=dict)
     timeout_s: int | None = None
-    progress_bar: bool = False
     env: dict[str, str] = field(default_factory=dict)
+    #: "tty" (a live line), "log" (a line every ``progress_every_s``) or "off".
+    progress: str = "off"
+    progress_every_s: float = 30.0
+    #: Wall time of the last successful run, shown beside the elapsed time.
+    expected_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -77,16 +120,20 @@ def run_job(job: Job) -> JobResult:
     partial = job.output.with_name(f".{job.output.stem}.partial.ipynb")
     start = time.perf_counter()
     error = None
+    progress = NotebookProgress(job.notebook_id, job.progress, job.progress_every_s, job.expected_s)
     try:
-        papermill.execute_notebook(
-            str(job.source),
-            str(partial),
-            parameters=job.parameters,
-            kernel_name="python3",
-            cwd=str(job.cwd),
-            progress_bar=job.progress_bar,
-            execution_timeout=job.timeout_s,
-        )
+        with progress:
+            papermill.execute_notebook(
+                str(job.source),
+                str(partial),
+                parameters=job.parameters,
+                kernel_name="python3",
+                cwd=str(job.cwd),
+                progress_bar=False,
+                execution_timeout=job.timeout_s,
+                kernel_manager_class=IPCKernelManager,
+                **progress.hooks(),
+            )
     except Exception as exc:  # a failing notebook is a result, not a crash of the sweep
         error = _error_summary(exc)
         if not partial.exists():
@@ -179,5 +226,5 @@ class LocalExecutor:
 
 
 def stderr_is_tty() -> bool:
-    """Whether progress bars would render (not in CI logs)."""
+    """Whether a live progress line would render (not in CI logs)."""
     return sys.stderr.isatty()

@@ -18,6 +18,7 @@ from repro.pipeline.layout import BuildFolderError, Layout
 from repro.pipeline.lock import folder_lock
 from repro.pipeline.params import ParameterError, parse_override, validate_parameters
 from repro.pipeline.profiles import NotebookSpec, Profile, load_profile
+from repro.pipeline.progress import format_seconds
 
 log = logging.getLogger("repro")
 
@@ -131,22 +132,37 @@ def plan(
     return planned
 
 
+def last_seconds(record: dict[str, Any] | None) -> float | None:
+    """Wall time of the last successful run in ``status.json``, if any."""
+    if record and record.get("status") == "ok" and record.get("seconds"):
+        return float(record["seconds"])
+    return None
+
+
 def _job(
-    item: Planned, profile: Profile, layout: Layout, root: Path, workers: int, env: dict[str, str]
+    item: Planned,
+    profile: Profile,
+    layout: Layout,
+    root: Path,
+    workers: int,
+    env: dict[str, str],
+    expected_s: float | None = None,
 ) -> Job:
     nb = item.spec.notebook_id
+    source = item.spec.source_path(root)
     return Job(
         notebook_id=nb,
-        source=item.spec.source_path(root),
+        source=source,
         output=layout.executed(nb),
         staging=layout.staging(nb),
         parameters=item.parameters,
         profile=profile.name,
-        cwd=root,
+        cwd=source.parent,  # the notebook's own folder, as in JupyterLab
         resources=item.spec.resources,
         timeout_s=item.spec.timeout_s,
-        progress_bar=workers == 1 and stderr_is_tty(),
         env=env,
+        progress="tty" if workers == 1 and stderr_is_tty() else "log",
+        expected_s=expected_s,
     )
 
 
@@ -190,11 +206,15 @@ def run_profile(
     def on_start(job: Job) -> None:
         started["n"] += 1
         why = ", ".join(by_id[job.notebook_id].reason)
-        log.info("[%d/%d] running %s (%s)", started["n"], total, job.notebook_id, why)
+        last = f"; last run {format_seconds(job.expected_s)}" if job.expected_s else ""
+        log.info("[%d/%d] running %s (%s%s)", started["n"], total, job.notebook_id, why, last)
 
     executor = executor or LocalExecutor(workers)
     env = {**profile_env(profile), **(kernel_env or {})}
-    jobs = [_job(p, profile, layout, root, workers, env) for p in todo]
+    jobs = [
+        _job(p, profile, layout, root, workers, env, last_seconds(status.get(p.spec.notebook_id)))
+        for p in todo
+    ]
     for result in executor.run(jobs, on_start=on_start):
         outcomes[result.notebook_id] = _record(result, by_id[result.notebook_id], layout, status)
         layout.write_status(profile.name, status)
