@@ -207,6 +207,7 @@ def measure(
             "median_ms": stats[name]["median_ms"],
             "iqr_ms": stats[name]["iqr_ms"],
             "repeats": repeats,
+            "samples_ms": stats[name]["samples_ms"],  # per round, same order for every model
             "speedup": ref / stats[name]["median_ms"],
             "params": count_parameters(model)["total"],
             "batch": setup.batch,
