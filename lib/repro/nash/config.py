@@ -48,7 +48,7 @@ class LatencyConfig:
     """``nash/latency_anatomy``: forced-length ``generate`` time of shortened / narrowed T5."""
 
     # model shapes and compression grid
-    archs: tuple[str, ...] = ("t5-small",)  # model shapes timed over the whole grid (random weights)
+    archs: tuple[str, ...] = ("t5-small",)  # shapes timed over the whole grid (random weights)
     decoder_layers: tuple[int, ...] = (0, 3, 1)  # k, decoder blocks kept (uniform); 0: all
     encoder_sparsities: tuple[float, ...] = (0.0, 0.6)  # encoder heads + FFN dims removed per layer
     # generation
@@ -196,21 +196,44 @@ class PruningConfig:
         from repro.nash.methods import Method
 
         name = type(self).__name__
-        _check(self.data_source in DATA_SOURCES, name, "data_source", self.data_source,
-               f"one of {DATA_SOURCES}")
+        _check(
+            self.data_source in DATA_SOURCES,
+            name,
+            "data_source",
+            self.data_source,
+            f"one of {DATA_SOURCES}",
+        )
         known = [m.value for m in Method]
         bad = [m for m in self.methods if m not in known]
         _check(not bad, name, "methods", self.methods, f"names from {known}")
         _check(bool(self.seeds), name, "seeds", self.seeds, "at least one seed")
-        _check(0.0 <= self.encoder_sparsity < 1.0, name, "encoder_sparsity",
-               self.encoder_sparsity, "a fraction in [0, 1)")
+        _check(
+            0.0 <= self.encoder_sparsity < 1.0,
+            name,
+            "encoder_sparsity",
+            self.encoder_sparsity,
+            "a fraction in [0, 1)",
+        )
         _check(self.decoder_layers >= 1, name, "decoder_layers", self.decoder_layers, ">= 1")
         _check(self.device in DEVICES, name, "device", self.device, f"one of {DEVICES}")
-        for field in ("teacher_steps", "prune_steps", "final_steps", "batch_size", "n_train",
-                      "n_test", "latency_batch", "latency_repeats"):
+        for field in (
+            "teacher_steps",
+            "prune_steps",
+            "final_steps",
+            "batch_size",
+            "n_train",
+            "n_test",
+            "latency_batch",
+            "latency_repeats",
+        ):
             _check(getattr(self, field) >= 1, name, field, getattr(self, field), ">= 1")
-        _check(0 <= self.warmup_steps <= self.prune_steps, name, "warmup_steps",
-               self.warmup_steps, "in [0, prune_steps]")
+        _check(
+            0 <= self.warmup_steps <= self.prune_steps,
+            name,
+            "warmup_steps",
+            self.warmup_steps,
+            "in [0, prune_steps]",
+        )
         _check(self.n_eval >= 0, name, "n_eval", self.n_eval, ">= 0 (0: whole split)")
 
     @property

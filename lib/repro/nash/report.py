@@ -54,22 +54,22 @@ def tier_suffix(tier: str) -> str:
     return f"{tier.capitalize()} tier; not the paper's numbers."
 
 
-def _ks(values) -> str:
-    return ", ".join("all" if k == 0 else str(k) for k in values)
+def _set(values) -> str:
+    """``"1"`` for one value, ``"{1, 32}"`` for several (k = 0 written as "all")."""
+    words = [("all" if v == 0 else str(v)) if isinstance(v, int) else f"{v:g}" for v in values]
+    return words[0] if len(words) == 1 else "{" + ", ".join(words) + "}"
 
 
 def latency_grid_text(cfg) -> str:
     """One sentence describing the grid a ``LatencyConfig`` times (for the page's prose)."""
     main = (
-        f"{', '.join(cfg.archs)} at k in {{{_ks(cfg.decoder_layers)}}} and s in "
-        f"{{{', '.join(f'{s:g}' for s in cfg.encoder_sparsities)}}}, batch "
-        f"{{{', '.join(map(str, cfg.batch_sizes))}}}, "
-        f"{{{', '.join(map(str, cfg.output_lens))}}} forced output tokens"
+        f"{', '.join(cfg.archs)} at k = {_set(cfg.decoder_layers)} and s = "
+        f"{_set(cfg.encoder_sparsities)}, batch {_set(cfg.batch_sizes)}, "
+        f"{_set(cfg.output_lens)} forced output tokens"
     )
     if cfg.compare_arch:
         main += (
-            f"; plus {cfg.compare_arch} at k in {{{_ks(cfg.compare_decoder_layers)}}} and s in "
-            f"{{{', '.join(f'{s:g}' for s in cfg.compare_encoder_sparsities)}}}, batch "
-            f"{{{', '.join(map(str, cfg.compare_batch_sizes))}}}"
+            f"; plus {cfg.compare_arch} at k = {_set(cfg.compare_decoder_layers)} and s = "
+            f"{_set(cfg.compare_encoder_sparsities)}, batch {_set(cfg.compare_batch_sizes)}"
         )
     return f"{main}; {cfg.repeats} interleaved timing rounds, {cfg.warmup} warm-up rounds"

@@ -100,9 +100,7 @@ def run_pruning(cfg: PruningConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     return pd.concat(parts, ignore_index=True), pd.DataFrame(columns=HISTORY_COLUMNS)
 
 
-def generation_setups(
-    batch_sizes, output_lens, num_beams, input_len: int
-) -> list[GenerationSetup]:
+def generation_setups(batch_sizes, output_lens, num_beams, input_len: int) -> list[GenerationSetup]:
     """Every (batch, output length, beams) combination at one input length."""
     return [
         GenerationSetup(b, input_len, o, nb)
