@@ -225,7 +225,6 @@ def checkpoint_dir(arch: str, root: str | Path | None = None) -> Path:
 def load_checkpoint(arch: str, root: str | Path | None = None, with_tokenizer: bool = True):
     """``(model, tokenizer)`` from :func:`checkpoint_dir` (tokenizer ``None`` if not wanted)."""
     from transformers import AutoTokenizer, T5ForConditionalGeneration
-
     from transformers.utils import logging as hf_logging
 
     path = checkpoint_dir(arch, root)
