@@ -30,40 +30,13 @@ from repro.core.atomic import atomic_write_text
 from repro.core.errors import InputError
 from repro.core.seeding import derive_seed
 
-WORDS = [
-    *[
-        "anna",
-        "ben",
-        "chris",
-        "dana",
-        "meet",
-        "call",
-        "lunch",
-        "today",
-        "tomorrow",
-        "office",
-        "park",
-        "movie",
-        "late",
-        "sorry",
-    ],
-    *[
-        "thanks",
-        "great",
-        "plan",
-        "dinner",
-        "train",
-        "home",
-        "rain",
-        "sun",
-        "weekend",
-        "friday",
-        "book",
-        "ticket",
-        "send",
-        "photo",
-    ],
-]
+# fmt: off
+WORDS = (
+    "anna", "ben", "chris", "dana", "meet", "call", "lunch", "today", "tomorrow", "office",
+    "park", "movie", "late", "sorry", "thanks", "great", "plan", "dinner", "train", "home",
+    "rain", "sun", "weekend", "friday", "book", "ticket", "send", "photo",
+)
+# fmt: on
 SPECIALS = ("<pad>", "</s>", "<unk>")  # ids 0, 1, 2 as in T5
 EXTRA_IDS = 100  # T5's sentinel tokens <extra_id_0..99>, appended after the pieces
 TINY_T5 = {"d_model": 16, "d_ff": 32, "num_heads": 2, "num_layers": 2}
