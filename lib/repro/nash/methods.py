@@ -20,7 +20,7 @@ Methods (all start from the same trained teacher of a seed):
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import pandas as pd
@@ -317,16 +317,3 @@ def run_experiment(
     return pd.concat([p[0] for p in parts], ignore_index=True), pd.concat(
         [p[1] for p in parts], ignore_index=True
     )
-
-
-def config_record(cfg: ExperimentConfig) -> dict:
-    """The configuration as a flat JSON-friendly dict."""
-    return asdict(cfg)
-
-
-def summarize(results: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std over seeds: one row per method, columns ``<metric>_mean`` / ``_std``."""
-    g = results.groupby(["method", "metric"])["value"].agg(["mean", "std", "count"]).reset_index()
-    wide = g.pivot(index="method", columns="metric", values=["mean", "std"])
-    wide.columns = [f"{metric}_{stat}" for stat, metric in wide.columns]
-    return wide.reset_index()
