@@ -78,3 +78,15 @@ def test_cli_defaults_come_from_the_config():
         d.repeats,
         d.device,
     )
+
+
+def test_rehearsal_pages_say_so(monkeypatch):
+    from repro.nash import report
+
+    monkeypatch.delenv("REPRO_REHEARSAL", raising=False)
+    monkeypatch.setenv("REPRO_PROFILE", "local")
+    assert "Rehearsal" not in report.tier_paragraph("mechanism")
+    assert report.tier_suffix("paper") == "Paper tier."
+    monkeypatch.setenv("REPRO_PROFILE", "rehearsal")
+    assert report.tier_paragraph("paper").startswith("**Rehearsal on stand-in data")
+    assert "not paper numbers" in report.tier_suffix("paper")

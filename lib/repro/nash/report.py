@@ -34,9 +34,13 @@ REHEARSAL_TEXT = (
 )
 
 
+#: Set (to 1) by the pipeline under a rehearsal profile, whatever the profile's name.
+REHEARSAL_ENV = "REPRO_REHEARSAL"
+
+
 def is_rehearsal() -> bool:
-    """Whether the page is being built under the ``rehearsal`` profile."""
-    return os.environ.get(PROFILE_ENV, "") == "rehearsal"
+    """Whether the page is being built on stand-in data (the ``rehearsal`` profile)."""
+    return os.environ.get(PROFILE_ENV, "") == "rehearsal" or bool(os.environ.get(REHEARSAL_ENV))
 
 
 def tier_paragraph(tier: str) -> str:
