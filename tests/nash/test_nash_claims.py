@@ -101,3 +101,11 @@ def test_registered_table_lists_every_claim():
     table = claims.registered(claims.PRUNING_CLAIMS, 3)
     assert len(table) == len(claims.PRUNING_CLAIMS)
     assert table["control"].sum() == 1 and (table["n_this_run"] == 3).all()
+
+
+def test_pair_table(lat):
+    table = claims.pair_table(lat, claims.matched_pair(lat, "t5-small"))
+    assert len(table) == 1
+    row = table.iloc[0]
+    assert (row.k, row.decoder_speedup, row.encoder_speedup) == ("3", 2.5, 1.125)
+    assert claims.pair_table(lat, None).empty

@@ -247,3 +247,25 @@ def registered(claims: list[Claim], n_seeds: int | None = None) -> pd.DataFrame:
     if n_seeds is not None:
         table["n_this_run"] = n_seeds
     return table
+
+
+def pair_table(lat: pd.DataFrame, pair: dict[str, object] | None) -> pd.DataFrame:
+    """The decoder-vs-encoder comparison per generation setup (medians over rounds).
+
+    Shows where the pooled estimate of ``decoder_dominates`` comes from: on a CPU, large
+    batches make the encoder's share, and so the narrow encoder's speedup, grow.
+    """
+    cols = ["arch", "batch", "output_len", "num_beams", "k", "s", "decoder_speedup"]
+    cols += ["encoder_speedup", "difference"]
+    if pair is None:
+        return pd.DataFrame(columns=cols)
+    arch, rows = str(pair["arch"]), []
+    keys = ["batch", "output_len", "num_beams"]
+    for setup, grp in lat[lat.arch == arch].groupby(keys):
+        dec = round_speedups(grp, arch, str(pair["k"]), 0.0)
+        enc = round_speedups(grp, arch, "all", float(pair["s"]))
+        if dec.size and enc.size:
+            d, e = float(np.median(dec)), float(np.median(enc))
+            values = [arch, *setup, pair["k"], pair["s"], d, e, d - e]
+            rows.append(dict(zip(cols, values, strict=True)))
+    return pd.DataFrame(rows, columns=cols)
