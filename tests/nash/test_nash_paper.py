@@ -34,7 +34,8 @@ def _write_samsum(root):
     ] + [{"id": "x", "dialogue": "A: bye B: bye", "summary": "they part ways"}]
     d = root / "nash/samsum"
     d.mkdir(parents=True)
-    for split in ("train", "validation"):
+    # The corpus release names its validation split val.json.
+    for split in ("train", "val"):
         (d / f"{split}.json").write_text(json.dumps(rows))
 
 

@@ -83,3 +83,34 @@ def selection_table(archs: Sequence[str], decoder_layers: Sequence[int]) -> pd.D
                 row[mode.value] = str(select_decoder_layers(depth, k, mode))
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def example_row(
+    table: pd.DataFrame, arch: str = "t5-base", encoder_sparsity: float = 0.3, k: int = 3
+) -> dict:
+    """One row of :func:`accounting_table` for the page's worked example, with shares added.
+
+    The README's example NASH(s = 0.3, k = 3) on T5-base when the table holds it, else the
+    first row that both narrows the encoder and shortens the decoder (else the last row).
+
+    Returns:
+        The row plus ``prunable_kept`` and ``decoder_share_removed`` (fraction of the
+        removed prunable parameters that came from the decoder).
+    """
+    from repro.nash.sparsity import encoder_prunable
+
+    pick = table[
+        (table.arch == arch)
+        & (table.encoder_sparsity_target == encoder_sparsity)
+        & (table.decoder_layers == k)
+    ]
+    if pick.empty:
+        depth = table.arch.map(lambda a: t5_config(a).num_decoder_layers)
+        pick = table[(table.encoder_sparsity_target > 0) & (table.decoder_layers < depth)]
+    row = (pick if len(pick) else table).iloc[0].to_dict()
+    kept = row["encoder_prunable_kept"] + row["decoder_prunable_kept"]
+    enc_removed = encoder_prunable(t5_config(row["arch"])) - row["encoder_prunable_kept"]
+    removed = row["prunable_full"] - kept
+    row["prunable_kept"] = kept
+    row["decoder_share_removed"] = (removed - enc_removed) / removed if removed else 0.0
+    return row

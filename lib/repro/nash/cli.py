@@ -10,18 +10,24 @@ import argparse
 import json
 import sys
 
-ARCHS = ("t5-small", "t5-base", "t5-large")
+from repro.nash.config import ARCHS, DEVICES, LatencyConfig
+
+#: Defaults come from the latency notebook's ``Config``: one home for every setting.
+DEFAULTS = LatencyConfig()
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--arch", choices=ARCHS, default="t5-base", help="model shape")
+    p.add_argument("--arch", choices=ARCHS, default=DEFAULTS.nash_arch, help="model shape")
     p.add_argument(
-        "--decoder-layers", type=int, default=3, help="decoder blocks kept (k), uniform selection"
+        "--decoder-layers",
+        type=int,
+        default=DEFAULTS.nash_decoder_layers,
+        help="decoder blocks kept (k), uniform selection",
     )
     p.add_argument(
         "--encoder-sparsity",
         type=float,
-        default=0.3,
+        default=DEFAULTS.nash_encoder_sparsity,
         help="fraction of encoder heads and FFN dims removed per layer",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of a text table")
@@ -33,15 +39,24 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     sub = nash.add_subparsers(dest="nash_command", required=True)
     lat = sub.add_parser("latency", help="time generate() for full vs shortened/narrowed random T5")
     _common(lat)
-    lat.add_argument("--batch", type=int, default=1)
-    lat.add_argument("--input-len", type=int, default=128)
-    lat.add_argument("--output-len", type=int, default=20, help="forced number of generated tokens")
-    lat.add_argument("--beams", type=int, default=1, help="1 = greedy; 4 as for CNN/DM")
-    lat.add_argument("--repeats", type=int, default=5)
-    lat.add_argument("--warmup", type=int, default=1)
-    lat.add_argument("--threads", type=int, default=0, help="torch threads (0 = leave as is)")
-    lat.add_argument("--device", default="auto", help="cpu, cuda or auto")
-    lat.add_argument("--seed", type=int, default=0)
+    lat.add_argument("--batch", type=int, default=DEFAULTS.batch_sizes[0])
+    lat.add_argument("--input-len", type=int, default=DEFAULTS.input_len)
+    lat.add_argument(
+        "--output-len",
+        type=int,
+        default=DEFAULTS.output_lens[0],
+        help="forced number of generated tokens",
+    )
+    lat.add_argument(
+        "--beams", type=int, default=DEFAULTS.num_beams[0], help="1 = greedy; 4 as for CNN/DM"
+    )
+    lat.add_argument("--repeats", type=int, default=DEFAULTS.repeats)
+    lat.add_argument("--warmup", type=int, default=DEFAULTS.warmup)
+    lat.add_argument(
+        "--threads", type=int, default=DEFAULTS.threads, help="torch threads (0 = leave as is)"
+    )
+    lat.add_argument("--device", choices=DEVICES, default=DEFAULTS.device, help="auto: cuda if any")
+    lat.add_argument("--seed", type=int, default=DEFAULTS.seed)
     lat.set_defaults(func=run_latency)
     par = sub.add_parser("params", help="exact parameter counts of the full and pruned model")
     _common(par)
@@ -84,16 +99,12 @@ def run_params(args: argparse.Namespace) -> int:
 
 def latency_report(args: argparse.Namespace) -> dict:
     """Full, decoder-only, encoder-only and NASH models of one shape, timed interleaved."""
-    import torch
-
     from repro.nash.arch import random_t5, t5_config
     from repro.nash.latency import GenerationSetup, measure, narrowed_model
+    from repro.nash.runner import resolve_device, set_threads
 
-    if args.threads > 0:
-        torch.set_num_threads(args.threads)
-    device = (
-        ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
-    )
+    set_threads(args.threads)
+    device = resolve_device(args.device)
     cfg = t5_config(args.arch)
     full = random_t5(cfg, seed=args.seed).to(device)
     k, s = args.decoder_layers, args.encoder_sparsity

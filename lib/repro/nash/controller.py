@@ -34,10 +34,11 @@ def ramped_target(step: int, target: float, warmup_steps: int) -> float:
 class LagrangianController(nn.Module):
     """Holds lambda_1 and lambda_2 and evaluates the penalty."""
 
-    def __init__(self) -> None:
+    def __init__(self, device: torch.device | str | None = None) -> None:
         super().__init__()
-        self.lambda_1 = nn.Parameter(torch.zeros(()))
-        self.lambda_2 = nn.Parameter(torch.zeros(()))
+        device = torch.device("cpu") if device is None else torch.device(device)
+        self.lambda_1 = nn.Parameter(torch.zeros((), device=device))
+        self.lambda_2 = nn.Parameter(torch.zeros((), device=device))
 
     def forward(self, expected_sparsity: torch.Tensor, target: float) -> torch.Tensor:
         """The penalty ``lambda_1 gap + lambda_2 gap^2`` with ``gap = s_hat - target`` (scalar)."""

@@ -225,10 +225,18 @@ def checkpoint_dir(arch: str, root: str | Path | None = None) -> Path:
 def load_checkpoint(arch: str, root: str | Path | None = None, with_tokenizer: bool = True):
     """``(model, tokenizer)`` from :func:`checkpoint_dir` (tokenizer ``None`` if not wanted)."""
     from transformers import AutoTokenizer, T5ForConditionalGeneration
+    from transformers.utils import logging as hf_logging
 
     path = checkpoint_dir(arch, root)
-    model = T5ForConditionalGeneration.from_pretrained(path).eval()
-    tokenizer = AutoTokenizer.from_pretrained(path) if with_tokenizer else None
+    # A book page shows no progress bars: loading is quiet, then the setting is restored.
+    shown = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        model = T5ForConditionalGeneration.from_pretrained(path).eval()
+        tokenizer = AutoTokenizer.from_pretrained(path) if with_tokenizer else None
+    finally:
+        if shown:
+            hf_logging.enable_progress_bar()
     return model, tokenizer
 
 

@@ -37,7 +37,9 @@ def cdf_qz(
         ``float[...]`` probabilities, same shape as ``log_alpha``.
     """
     left, right = limits
-    xn = (torch.as_tensor(x, dtype=log_alpha.dtype) - left) / (right - left)
+    xn = (torch.as_tensor(x, dtype=log_alpha.dtype, device=log_alpha.device) - left) / (
+        right - left
+    )
     logits = torch.log(xn) - torch.log1p(-xn)
     return torch.sigmoid(logits * temperature - log_alpha).clamp(EPSILON, 1.0 - EPSILON)
 
@@ -73,7 +75,8 @@ def sample_z(
         ``float[...]`` gates in [0, 1].
     """
     left, right = limits
-    u = torch.rand(log_alpha.shape, generator=generator, dtype=log_alpha.dtype)
+    # The noise is drawn on the CPU (a CPU generator gives the same masks on every device).
+    u = torch.rand(log_alpha.shape, generator=generator, dtype=log_alpha.dtype, device="cpu")
     u = u.to(log_alpha.device) * (1.0 - 2.0 * EPSILON) + EPSILON
     s = torch.sigmoid((torch.log(u) - torch.log1p(-u) + log_alpha) / temperature)
     return (s * (right - left) + left).clamp(0.0, 1.0)
@@ -110,4 +113,4 @@ def init_log_alpha(
     The release starts FFN gates at ``mean = log(1 - p) - log(p)`` with droprate
     p = 0.5 (so 0) and head gates at 10.
     """
-    return torch.randn(shape, generator=generator) * std + mean
+    return torch.randn(shape, generator=generator, device="cpu") * std + mean

@@ -46,7 +46,8 @@ class GenerationSetup:
 def make_inputs(setup: GenerationSetup, vocab_size: int, seed: int = 0) -> torch.Tensor:
     """``int64[batch, input_len]`` random token ids avoiding pad (0) and EOS (1)."""
     gen = torch.Generator().manual_seed(int(seed))
-    return torch.randint(2, vocab_size, (setup.batch, setup.input_len), generator=gen)
+    shape = (setup.batch, setup.input_len)
+    return torch.randint(2, vocab_size, shape, generator=gen, device="cpu")
 
 
 def generate_call(
@@ -207,6 +208,7 @@ def measure(
             "median_ms": stats[name]["median_ms"],
             "iqr_ms": stats[name]["iqr_ms"],
             "repeats": repeats,
+            "samples_ms": stats[name]["samples_ms"],  # per round, same order for every model
             "speedup": ref / stats[name]["median_ms"],
             "params": count_parameters(model)["total"],
             "batch": setup.batch,

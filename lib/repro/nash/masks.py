@@ -159,7 +159,7 @@ def apply_masks(
 
     def hook_for(gate: torch.Tensor):
         def pre_hook(_module, args):
-            return (args[0] * gate.to(args[0].dtype),)
+            return (args[0] * gate.to(args[0].device, args[0].dtype),)
 
         return pre_hook
 
@@ -180,9 +180,14 @@ def apply_masks(
 
 
 def uniform_masks(
-    config: T5Config, group: str, keep: int, seed: int = 0, layers: int | None = None
+    config: T5Config,
+    group: str,
+    keep: int,
+    seed: int = 0,
+    layers: int | None = None,
+    device: torch.device | str | None = None,
 ) -> torch.Tensor:
-    """Binary ``float[L, width]`` masks keeping ``keep`` random units per layer.
+    """Binary ``float[L, width]`` masks keeping ``keep`` random units per layer, on ``device``.
 
     Used to narrow random-weight models for latency and accounting (which units
     are kept does not change the cost).
@@ -192,7 +197,7 @@ def uniform_masks(
     if not 0 <= keep <= width:
         raise ValueError(f"keep={keep} must be in [0, {width}] for group {group!r}")
     gen = torch.Generator().manual_seed(int(seed))
-    mask = torch.zeros(n_layers, width)
+    mask = torch.zeros(n_layers, width, device="cpu")
     for layer in range(n_layers):
-        mask[layer, torch.randperm(width, generator=gen)[:keep]] = 1.0
-    return mask
+        mask[layer, torch.randperm(width, generator=gen, device="cpu")[:keep]] = 1.0
+    return mask if device is None else mask.to(device)

@@ -10,7 +10,8 @@ Methods (all start from the same trained teacher of a seed):
 - ``cofi``: CoFi-style masks on both stacks (heads, FFN dims and whole
   sublayers; no hidden-dimension masks), one global target over all prunable
   parameters, set to NASH's overall sparsity so the two are equally small.
-- ``decoder_only``: decoder shortening to k, then fine-tuning.
+- ``decoder_only``: decoder shortening to k, then fine-tuning for as many steps as
+  the others prune and fine-tune (equal optimiser budget).
 - ``encoder_only``: encoder masks with target s, full decoder.
 - ``full``: the teacher, trained for as many extra steps as the others get
   (pruning + final fine-tune), uncompressed: the quality and speed reference.
@@ -19,7 +20,7 @@ Methods (all start from the same trained teacher of a seed):
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import pandas as pd
@@ -73,6 +74,7 @@ class ExperimentConfig:
     distill: DistillConfig = field(default_factory=DistillConfig)
     latency_batch: int = 32
     latency_repeats: int = 5
+    device: str = "cpu"  # where the teacher is trained; every model stays there
 
     def __post_init__(self) -> None:
         if not 1 <= self.decoder_layers <= self.num_layers:
@@ -105,7 +107,7 @@ def train_teacher(
     cfg: ExperimentConfig, train: Seq2SeqBatch, seed: int
 ) -> T5ForConditionalGeneration:
     """A tiny T5 trained from scratch on the synthetic task."""
-    model = random_t5(cfg.model_config(), seed=derive_seed(seed, "init")).train()
+    model = random_t5(cfg.model_config(), seed=derive_seed(seed, "init")).to(cfg.device).train()
     finetune(
         model,
         train,
@@ -156,6 +158,16 @@ def _masked_run(
     )
     pruned = prune_model(student, masks.deterministic())
     return pruned, history
+
+
+def training_steps(method: Method | str, cfg: ExperimentConfig) -> int:
+    """Optimiser steps ``method`` gets after the teacher: the same for every method.
+
+    Masked methods prune for ``prune_steps`` and fine-tune for ``final_steps``; ``full``
+    and ``decoder_only`` fine-tune for the sum (issue 13: equal budgets).
+    """
+    Method(method)
+    return cfg.prune_steps + cfg.final_steps
 
 
 def compress(
@@ -228,10 +240,12 @@ def compress(
             decoder_map=full_map,
             distill=False,
         )
+    # Decoder-only has no pruning phase: it fine-tunes for the whole budget instead.
+    extra = cfg.prune_steps if method is Method.DECODER_ONLY else 0
     finetune(
         model,
         train,
-        steps=cfg.final_steps,
+        steps=cfg.final_steps + extra,
         lr=cfg.prune_lr if cfg.final_lr is None else cfg.final_lr,
         batch_size=cfg.batch_size,
         seed=derive_seed(seed, "final", method.value),
@@ -272,6 +286,7 @@ def run_seed(
         metrics = {
             **evaluate(model, test, cfg.task),
             "params": count_parameters(model)["total"],
+            "steps": training_steps(m, cfg),
             **achieved_sparsity(structure(model), teacher.config),
         }
         rows += [
@@ -302,16 +317,3 @@ def run_experiment(
     return pd.concat([p[0] for p in parts], ignore_index=True), pd.concat(
         [p[1] for p in parts], ignore_index=True
     )
-
-
-def config_record(cfg: ExperimentConfig) -> dict:
-    """The configuration as a flat JSON-friendly dict."""
-    return asdict(cfg)
-
-
-def summarize(results: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std over seeds: one row per method, columns ``<metric>_mean`` / ``_std``."""
-    g = results.groupby(["method", "metric"])["value"].agg(["mean", "std", "count"]).reset_index()
-    wide = g.pivot(index="method", columns="metric", values=["mean", "std"])
-    wide.columns = [f"{metric}_{stat}" for stat, metric in wide.columns]
-    return wide.reset_index()

@@ -18,7 +18,7 @@ from repro.core.seeding import derive_seed
 from repro.nash.arch import count_parameters
 from repro.nash.data import TextExample, load_checkpoint, load_dataset, tokenize
 from repro.nash.latency import GenerationSetup, measure
-from repro.nash.methods import ExperimentConfig, compress
+from repro.nash.methods import ExperimentConfig, compress, training_steps
 from repro.nash.metrics import accuracy, exact_match, rouge
 from repro.nash.prune import structure
 from repro.nash.sparsity import achieved_sparsity
@@ -28,6 +28,16 @@ from repro.nash.train import finetune, greedy_decode
 GENERATION_LENGTH = {"samsum": 150, "cnn_dailymail": 150, "xsum": 150, "tweet_qa": 20}
 #: Beams: greedy everywhere except CNN/DM (beam 4).
 NUM_BEAMS = {"cnn_dailymail": 4}
+#: Evaluation split as each release names it (file stem under ``data_root()/nash/<dataset>``).
+EVAL_SPLITS = {"samsum": "val", "tweet_qa": "dev", "glue/": "dev", "superglue/": "val"}
+
+
+def default_eval_split(dataset: str) -> str:
+    """The file stem of ``dataset``'s validation split, e.g. ``"val"`` for SAMSum."""
+    for prefix, split in EVAL_SPLITS.items():
+        if dataset == prefix or (prefix.endswith("/") and dataset.startswith(prefix)):
+            return split
+    return "validation"
 
 
 def score(dataset: str, predictions: list[str], examples: list[TextExample]) -> dict[str, float]:
@@ -52,7 +62,7 @@ def run_paper_seed(
     seed: int,
     max_source_len: int = 128,
     max_target_len: int = 128,
-    eval_split: str = "validation",
+    eval_split: str | None = None,
     n_train: int | None = None,
     n_eval: int | None = None,
     gen_len: int | None = None,
@@ -63,11 +73,13 @@ def run_paper_seed(
 
     ``cfg`` supplies steps, learning rates, batch size, target sparsity, k and
     distillation settings (its synthetic-task fields are ignored). ``gen_len``
-    overrides the release's generation length for the dataset (:data:`GENERATION_LENGTH`).
+    overrides the release's generation length for the dataset (:data:`GENERATION_LENGTH`);
+    ``eval_split`` defaults to the release's validation file (:func:`default_eval_split`). Every
+    model, batch and mask lives on ``device``.
     """
     base, tok = load_checkpoint(arch, root)
     train_ex = load_dataset(dataset, "train", root)[:n_train]
-    eval_ex = load_dataset(dataset, eval_split, root)[:n_eval]
+    eval_ex = load_dataset(dataset, eval_split or default_eval_split(dataset), root)[:n_eval]
     train = tokenize(train_ex, tok, max_source_len, max_target_len)
     evald = tokenize(eval_ex, tok, max_source_len, max_target_len)
     teacher = copy.deepcopy(base).to(device).train()
@@ -89,6 +101,7 @@ def run_paper_seed(
         metrics = {
             **score(dataset, preds, eval_ex),
             "params": count_parameters(model)["total"],
+            "steps": training_steps(m, cfg),
             **achieved_sparsity(structure(model), teacher.config),
         }
         rows += [

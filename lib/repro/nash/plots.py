@@ -112,3 +112,60 @@ def sparsity_trajectory(history: pd.DataFrame, title: str) -> Figure:
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def methods_over_seeds(results: pd.DataFrame, metrics: list[str], title: str) -> Figure:
+    """One panel per metric: every seed as a point, the mean with its 95 % interval per method.
+
+    Args:
+        results: Long table ``method, seed, metric, value`` (:func:`repro.nash.methods.run_seed`).
+        metrics: Metrics to show, e.g. ``["rougeL", "speedup"]``.
+    """
+    import seaborn as sns
+
+    order = list(dict.fromkeys(results.method))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4.2 * len(metrics), 3.4), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        sub = results[results.metric == metric]
+        sns.stripplot(
+            data=sub, x="value", y="method", order=order, ax=ax, color="0.55", size=4, jitter=0.15
+        )
+        sns.pointplot(
+            data=sub,
+            x="value",
+            y="method",
+            order=order,
+            ax=ax,
+            errorbar=("ci", 95),
+            linestyle="none",
+            color="C0",
+            markers="D",
+            capsize=0.2,
+        )
+        ax.set_xlabel(metric)
+        ax.set_ylabel("")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def round_speedups(values: dict[str, np.ndarray], labels: dict[str, str], title: str) -> Figure:
+    """Per-round speedup values of the latency claims as strips with their mean."""
+    import seaborn as sns
+
+    rows = [
+        {"claim": labels.get(k, k), "value": float(v)} for k, vals in values.items() for v in vals
+    ]
+    df = pd.DataFrame(rows, columns=["claim", "value"])
+    fig, ax = plt.subplots(figsize=(6.4, 0.6 + 0.8 * max(1, df.claim.nunique())))
+    if len(df):
+        sns.stripplot(data=df, x="value", y="claim", ax=ax, color="0.55", size=4, jitter=0.15)
+        sns.pointplot(
+            data=df, x="value", y="claim", ax=ax, errorbar=("ci", 95), linestyle="none",
+            color="C0", markers="D", capsize=0.2,
+        )  # fmt: skip
+    ax.set_xlabel("value per timing round")
+    ax.set_ylabel("")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig

@@ -61,29 +61,46 @@ def _keep_cols(linear: nn.Linear, cols: torch.Tensor, scale: torch.Tensor) -> nn
     return _linear_from(w.index_select(1, cols.to(w.device)) * scale[None, :].to(w.device, w.dtype))
 
 
+def _index_device(weight: torch.Tensor, gate: torch.Tensor) -> torch.device:
+    """Where the kept-unit indices are computed: the weight's device.
+
+    Meta weights (parameter accounting) carry no values, so there the indices stay with
+    the gate, whose values decide which units survive.
+    """
+    return gate.device if weight.device.type == "meta" else weight.device
+
+
 def prune_attention(attn: nn.Module, gate: torch.Tensor) -> None:
-    """Fold ``gate`` (``float[H_current]``) into ``attn`` and drop heads with gate 0, in place."""
+    """Fold ``gate`` (``float[H_current]``) into ``attn`` and drop heads with gate 0, in place.
+
+    Every index tensor is created on the weights' device, so a CUDA model is pruned on CUDA.
+    """
     d_kv = attn.key_value_proj_dim
-    kept = torch.nonzero(gate > 0).flatten()
-    scale = gate.detach()
+    device = _index_device(attn.o.weight, gate)
+    scale = gate.detach().to(device)
+    kept = torch.nonzero(scale > 0).flatten()
     if kept.numel() == 0:  # keep one head with zero output instead of a zero-width layer
-        kept, scale = torch.zeros(1, dtype=torch.long), torch.zeros_like(gate)
-    cols = (kept[:, None] * d_kv + torch.arange(d_kv)[None, :]).flatten()
+        kept = torch.zeros(1, dtype=torch.long, device=device)
+        scale = torch.zeros_like(scale)
+    cols = (kept[:, None] * d_kv + torch.arange(d_kv, device=device)[None, :]).flatten()
     col_scale = scale.repeat_interleave(d_kv).index_select(0, cols)
     attn.q, attn.k, attn.v = (_keep_rows(getattr(attn, n), cols) for n in ("q", "k", "v"))
     attn.o = _keep_cols(attn.o, cols, col_scale)
     previous = getattr(attn, "kept_heads", None)
-    attn.kept_heads = kept if previous is None else previous.index_select(0, kept)
+    heads = kept if previous is None else previous.to(device).index_select(0, kept)
+    # A non-persistent buffer follows model.to(device) and stays out of saved checkpoints.
+    attn.register_buffer("kept_heads", heads, persistent=False)
     attn.inner_dim = len(kept) * d_kv
 
 
 def prune_ffn(ffn: nn.Module, gate: torch.Tensor) -> None:
     """Fold ``gate`` (``float[d_ff_current]``) into ``wo`` and drop dims with gate 0, in place."""
-    kept = torch.nonzero(gate > 0).flatten()
+    scale = gate.detach().to(_index_device(ffn.wo.weight, gate))
+    kept = torch.nonzero(scale > 0).flatten()
     for name in ("wi", "wi_0", "wi_1"):
         if hasattr(ffn, name):
             setattr(ffn, name, _keep_rows(getattr(ffn, name), kept))
-    ffn.wo = _keep_cols(ffn.wo, kept, gate.detach().index_select(0, kept))
+    ffn.wo = _keep_cols(ffn.wo, kept, scale.index_select(0, kept))
 
 
 def _sublayer_modules(model: T5ForConditionalGeneration, group: str) -> list[nn.Module]:

@@ -53,6 +53,11 @@ class Seq2SeqBatch:
     def __len__(self) -> int:
         return self.input_ids.shape[0]
 
+    @property
+    def device(self) -> torch.device:
+        """Where the tensors are (index tensors for :meth:`subset` must be there too)."""
+        return self.input_ids.device
+
     def subset(self, idx: torch.Tensor) -> Seq2SeqBatch:
         return Seq2SeqBatch(self.input_ids[idx], self.attention_mask[idx], self.labels[idx])
 
@@ -81,13 +86,14 @@ def collate(sources: list[list[int]], targets: list[list[int]]) -> Seq2SeqBatch:
     """Right-pad sources with PAD and targets with -100."""
     s_len = max(map(len, sources))
     t_len = max(map(len, targets))
-    ids = torch.full((len(sources), s_len), PAD, dtype=torch.long)
-    mask = torch.zeros((len(sources), s_len), dtype=torch.long)
-    labels = torch.full((len(targets), t_len), -100, dtype=torch.long)
+    cpu = torch.device("cpu")  # data is built on the CPU; Seq2SeqBatch.to moves batches
+    ids = torch.full((len(sources), s_len), PAD, dtype=torch.long, device=cpu)
+    mask = torch.zeros((len(sources), s_len), dtype=torch.long, device=cpu)
+    labels = torch.full((len(targets), t_len), -100, dtype=torch.long, device=cpu)
     for i, (s, t) in enumerate(zip(sources, targets, strict=True)):
-        ids[i, : len(s)] = torch.tensor(s)
+        ids[i, : len(s)] = torch.tensor(s, device=cpu)
         mask[i, : len(s)] = 1
-        labels[i, : len(t)] = torch.tensor(t)
+        labels[i, : len(t)] = torch.tensor(t, device=cpu)
     return Seq2SeqBatch(ids, mask, labels)
 
 

@@ -55,7 +55,10 @@ def _batches(data: Seq2SeqBatch, batch_size: int, steps: int, seed: int, device=
     gen = torch.Generator().manual_seed(int(seed))
     n = len(data)
     for _ in range(steps):
-        batch = data.subset(torch.randint(0, n, (min(batch_size, n),), generator=gen))
+        # A CPU generator draws the indices (same batches on every device), then they go
+        # where the data is.
+        idx = torch.randint(0, n, (min(batch_size, n),), generator=gen, device="cpu")
+        batch = data.subset(idx.to(data.device))
         yield batch if device is None else batch.to(device)
 
 
@@ -159,7 +162,7 @@ def prune_train(
     """
     if cfg.distill and (teacher is None or decoder_map is None):
         raise ValueError("prune_train: distill=True needs a teacher and a decoder_map")
-    controller = LagrangianController().to(_device(model))
+    controller = LagrangianController(device=_device(model))
     masks.to(_device(model))
     opt_model = torch.optim.AdamW(_trainable(model), lr=cfg.lr, weight_decay=0.0)
     opt_reg = torch.optim.AdamW(
@@ -219,7 +222,7 @@ def greedy_decode(
     """``int64[n, <= max_new_tokens + 1]`` greedy outputs (start token first), stopping at EOS."""
     outs = []
     for start in range(0, len(data), batch_size):
-        idx = torch.arange(start, min(start + batch_size, len(data)))
+        idx = torch.arange(start, min(start + batch_size, len(data)), device=data.device)
         b = data.subset(idx).to(_device(model))
         o = model.generate(
             b.input_ids,
