@@ -67,7 +67,10 @@ def test_the_shipped_rehearsal_profile(monkeypatch, tmp_path: Path):
     paper = load_profile("paper")
     assert profile.rehearsal and profile.data_dir == tmp_path / "rehearsal" / "data"
     assert list(profile.notebooks) == list(paper.notebooks)
-    assert profile.data_names() == paper.data_names()
+    # Every real-data entry of the paper profile is rehearsed; generated (synthetic) sets are
+    # drawn at rehearsal sizes instead.
+    real = {n for n in paper.data_names() if "synthetic" not in n}
+    assert real <= set(profile.data_names())
 
 
 @pytest.mark.slow
