@@ -2,9 +2,10 @@
 
 Every table must be byte-identical, with two documented exceptions:
 
-- wall-clock measurements (latency in ms, speedups: columns or long-format ``metric``
-  values matching :data:`WALL_CLOCK`) differ between any two runs by nature; they are
-  excluded, and every other value in the same file must still be identical;
+- wall-clock measurements (latency in ms, speedups: columns, long-format ``metric``
+  values, or verdict rows whose ``quantity`` matches :data:`WALL_CLOCK`) differ between any
+  two runs by nature; they are excluded, and every other value in the same file must still
+  be identical;
 - ``TOLERANCES`` maps a notebook id to the relative tolerance of its numeric columns,
   for results whose floating-point sums depend on thread scheduling (none needed so far).
 """
@@ -34,8 +35,9 @@ WALL_CLOCK = re.compile(r"(?:_ms(?:_mean|_std)?$|^median|^iqr|speedup|^k=)")
 def _without_wall_clock(table: pd.DataFrame) -> pd.DataFrame:
     """Drop timing columns, and timing rows of a long ``metric, value`` table."""
     table = table[[c for c in table.columns if not WALL_CLOCK.search(str(c))]]
-    if "metric" in table.columns:
-        table = table[~table["metric"].astype(str).str.contains(WALL_CLOCK)]
+    for long_col in ("metric", "quantity"):  # long tables; verdicts name their quantity
+        if long_col in table.columns:
+            table = table[~table[long_col].astype(str).str.contains(WALL_CLOCK)]
     return table.reset_index(drop=True)
 
 

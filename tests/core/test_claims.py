@@ -54,3 +54,12 @@ def test_verdict_table_columns_and_controls() -> None:
     assert controls_passed(table)
     table.loc[0, "verdict"] = "inconclusive"
     assert not controls_passed(table)
+
+
+def test_deterministic_claim_is_decided_by_one_exact_value() -> None:
+    claim = Claim("exact", "x.item", "Counts match.", "mismatched rows", "negative",
+                  threshold=0.5, deterministic=True)  # fmt: skip
+    row = evaluate(claim, [0.0])
+    assert (row["estimate"], row["ci_low"], row["ci_high"]) == (0.0, 0.0, 0.0)
+    assert row["verdict"] == "reproduced"
+    assert evaluate(claim, [0.0, 1.0])["verdict"] == "inconclusive"  # values disagree

@@ -12,7 +12,9 @@ PAGES = ["latency_anatomy", "accounting", "pruning_synthetic", "reported_claims"
 TYPED_VERDICTS = re.compile(
     r"\b(it reproduces|reproduces\b|smaller than the|about the same|is contradicted)", re.I
 )
-CLAIM_KEYS = {c.key for c in claims.LATENCY_CLAIMS + claims.PRUNING_CLAIMS}
+CLAIM_KEYS = {
+    c.key for c in claims.LATENCY_CLAIMS + claims.PRUNING_CLAIMS + claims.ACCOUNTING_CLAIMS
+}
 
 
 def _nb(name):

@@ -40,6 +40,7 @@ VERDICT_COLUMNS = [
     "quantity",
     "threshold",
     "control",
+    "deterministic",
 ]
 
 
@@ -60,6 +61,8 @@ class Claim:
         control: a positive control, which must come out *reproduced* for the experiment
             to have the power to show anything.
         decimals: digits when the estimate is printed.
+        deterministic: the estimate is exact arithmetic (no seed changes it, e.g. a parameter
+            count): one value decides, and its interval is the point itself.
     """
 
     key: str
@@ -71,11 +74,12 @@ class Claim:
     threshold: float = 0.0
     control: bool = False
     decimals: int = 2
+    deterministic: bool = False
 
     def __post_init__(self) -> None:
         if self.expected not in DIRECTIONS:
             raise ValueError(f"Claim {self.key!r}: expected must be one of {DIRECTIONS}")
-        if self.n_seeds < 2:
+        if self.n_seeds < 2 and not self.deterministic:
             raise ValueError(f"Claim {self.key!r}: an interval needs n_seeds >= 2")
 
 
@@ -114,9 +118,15 @@ def paired_differences(a: Sequence[float], b: Sequence[float]) -> np.ndarray:
 def evaluate(claim: Claim, values: Sequence[float]) -> dict[str, object]:
     """One row of the verdicts table for ``claim`` given one estimate per seed."""
     n = len(values)
-    mean, low, high = t_interval(values)
+    if claim.deterministic:
+        # Exact arithmetic: every value must agree, and the interval is the value itself.
+        x = np.asarray(values, dtype=float)
+        exact = x.size > 0 and not np.isnan(x).any() and bool(np.all(x == x[0]))
+        mean = low = high = float(x[0]) if exact else math.nan
+    else:
+        mean, low, high = t_interval(values)
     decided = verdict(low, high, claim.expected, claim.threshold)
-    if n < claim.n_seeds:
+    if n < claim.n_seeds and not claim.deterministic:
         decided = "inconclusive"  # fewer seeds than registered: no verdict either way
     return {
         "paper_item": claim.paper_item,
@@ -131,6 +141,7 @@ def evaluate(claim: Claim, values: Sequence[float]) -> dict[str, object]:
         "quantity": claim.quantity,
         "threshold": claim.threshold,
         "control": claim.control,
+        "deterministic": claim.deterministic,
     }
 
 
@@ -144,7 +155,9 @@ def describe(row: dict[str, object] | pd.Series, decimals: int = 2) -> str:
     est, lo, hi = (float(row[k]) for k in ("estimate", "ci_low", "ci_high"))
     n = int(row["n_seeds"])
     seeds = f"{n} seed" + ("" if n == 1 else "s")
-    if math.isnan(lo):
+    if bool(row.get("deterministic", False)) and not math.isnan(lo):
+        interval = "exact arithmetic (no seed changes it)"
+    elif math.isnan(lo):
         interval = f"no interval ({seeds})"
     else:
         interval = f"95 % CI [{lo:+.{decimals}f}, {hi:+.{decimals}f}] over {seeds}"
