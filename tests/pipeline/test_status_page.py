@@ -5,7 +5,13 @@ from __future__ import annotations
 import pandas as pd
 
 from repro.core.artifacts import PROFILE_ENV, read_artifact_metadata, start_run
-from repro.pipeline.status_page import artifact_tier, claims_table, status_rows, verdict_rows
+from repro.pipeline.status_page import (
+    artifact_tier,
+    best_tier,
+    claims_table,
+    status_rows,
+    verdict_rows,
+)
 
 
 def _items() -> pd.DataFrame:
@@ -79,3 +85,10 @@ def test_rehearsal_is_its_own_tier_never_paper(tmp_path, monkeypatch):
     assert row["comparison"] == ""  # stand-in numbers are never held against the paper's
     assert row["verdict"] == "inconclusive (rehearsal, stand-in data)"
     assert list(verdict_rows(metas)["tier"]) == ["rehearsal"]
+
+
+def test_a_rehearsal_build_ranks_the_rehearsed_paper_path_first():
+    tiers = ["mechanism", "rehearsal", "reported"]
+    assert best_tier(tiers) == "mechanism"
+    assert best_tier(tiers, rehearsal_first=True) == "rehearsal"
+    assert best_tier(["mechanism", "reported"], rehearsal_first=True) == "mechanism"

@@ -54,10 +54,15 @@ def artifact_tier(meta: dict[str, Any]) -> str:
     return tier
 
 
-def best_tier(tiers: Iterable[str]) -> str | None:
-    """The strongest tier among an item's artifacts."""
+def best_tier(tiers: Iterable[str], rehearsal_first: bool = False) -> str | None:
+    """The strongest tier among an item's artifacts.
+
+    A rehearsal build exists to show which paper paths ran, so there the rehearsed paper
+    path outranks an offline mechanism result of the same item.
+    """
     present = set(tiers)
-    return next((t for t in TIER_ORDER if t in present), None)
+    order = ("rehearsal", *[t for t in TIER_ORDER if t != "rehearsal"])
+    return next((t for t in (order if rehearsal_first else TIER_ORDER) if t in present), None)
 
 
 def verdict_rows(metas: list[dict[str, Any]]) -> pd.DataFrame:
@@ -111,13 +116,15 @@ def comparison(meta: dict[str, Any]) -> dict[str, float] | None:
     return {"n": len(both), "mean_delta": float(delta.mean()), "max_abs": float(delta.abs().max())}
 
 
-def status_rows(metas: list[dict[str, Any]], items: pd.DataFrame) -> pd.DataFrame:
+def status_rows(
+    metas: list[dict[str, Any]], items: pd.DataFrame, rehearsal_first: bool = False
+) -> pd.DataFrame:
     """One row per paper item: tier, pages showing it, paper-vs-ours delta, claim verdicts."""
     verdicts = verdict_rows(metas)
     rows = []
     for item in items.itertuples(index=False):
         mine = [m for m in metas if item.item_id in m.get("paper_items", [])]
-        tier = best_tier(artifact_tier(m) for m in mine)
+        tier = best_tier((artifact_tier(m) for m in mine), rehearsal_first)
         if tier is None and has_reported_values(item.item_id, item.reported_source):
             tier = "reported"  # transcribed in reported/ but no page renders it yet
         # Stand-in data gives no number to hold against the paper's.
@@ -193,7 +200,7 @@ def status_page(profile: Profile, layout: Layout, root: Path) -> str:
     """Markdown for the reproduction-status page."""
     metas = read_artifact_metadata(layout.artifacts())
     items = paper_items()
-    table = status_rows(metas, items)
+    table = status_rows(metas, items, rehearsal_first=profile.name == REHEARSAL_PROFILE)
     verdicts = verdict_rows(metas)
     paper_of = dict(zip(items["item_id"], items["paper"], strict=True))
     verdicts["paper"] = verdicts["paper_item"].map(paper_of)
