@@ -18,15 +18,14 @@ read as overfitting.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from repro.crild.losses import MASK_VALUE
 from repro.crild.mapping import last_map, uniform_map
-from repro.crild.methods import Method, ild_objective
+from repro.crild.methods import Method, ild_objective, mean_over_batches
 from repro.crild.models import DistillBert, EncoderOutput
-from repro.crild.train import Encoded, slice_outputs
+from repro.crild.train import Encoded
 
 
 def attention_kl_clean(s: torch.Tensor, t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -72,7 +71,6 @@ def clean_distance(
     return total
 
 
-@torch.no_grad()
 def clean_distance_on(
     method: Method,
     student: DistillBert,
@@ -83,21 +81,6 @@ def clean_distance_on(
     batch_size: int = 128,
 ) -> float:
     """Mean :func:`clean_distance` over the first ``limit`` rows of ``data`` (eval mode)."""
-    was = student.training
-    student.eval()
-    heads = teacher.bert.shape.num_heads
-    vals, sizes = [], []
-    n = min(len(data), limit)
-    for i in range(0, n, batch_size):
-        idx = torch.arange(i, min(i + batch_size, n))
-        b = data.take(idx)
-        s = student(b.ids, b.mask, b.types)
-        t = (
-            slice_outputs(teacher_out, idx)
-            if teacher_out is not None
-            else teacher(b.ids, b.mask, b.types)
-        )
-        vals.append(float(clean_distance(method, s, t, b.mask, heads)))
-        sizes.append(len(idx))
-    student.train(was)
-    return float(np.average(vals, weights=sizes))
+    return mean_over_batches(
+        clean_distance, method, student, teacher, data, teacher_out, limit, batch_size
+    )

@@ -185,7 +185,8 @@ def make_loss_fn(
 
 
 @torch.no_grad()
-def ild_loss_on(
+def mean_over_batches(
+    distance: Callable[..., torch.Tensor],
     method: Method,
     student: DistillBert,
     teacher: DistillBert,
@@ -194,9 +195,11 @@ def ild_loss_on(
     limit: int = 512,
     batch_size: int = 128,
 ) -> float:
-    """Mean ILD objective on clean inputs in eval mode (for train vs held-out curves).
+    """Mean of ``distance(method, s, t, mask, heads)`` over batches of clean inputs (eval mode).
 
     Args:
+        distance: per-batch distance between student and teacher outputs, e.g.
+            :func:`ild_objective` or :func:`repro.crild.ild_gap.clean_distance`.
         teacher_out: cached teacher outputs for ``data`` (computed per batch if ``None``).
         limit: use only the first ``limit`` rows of ``data``.
     """
@@ -214,7 +217,22 @@ def ild_loss_on(
             if teacher_out is not None
             else teacher(b.ids, b.mask, b.types)
         )
-        vals.append(float(ild_objective(method, s, t, b.mask, heads)))
+        vals.append(float(distance(method, s, t, b.mask, heads)))
         sizes.append(len(idx))
     student.train(was)
     return float(np.average(vals, weights=sizes))
+
+
+def ild_loss_on(
+    method: Method,
+    student: DistillBert,
+    teacher: DistillBert,
+    data: Encoded,
+    teacher_out: EncoderOutput | None = None,
+    limit: int = 512,
+    batch_size: int = 128,
+) -> float:
+    """Mean ILD objective on clean inputs in eval mode (for train vs held-out curves)."""
+    return mean_over_batches(
+        ild_objective, method, student, teacher, data, teacher_out, limit, batch_size
+    )
