@@ -1,4 +1,5 @@
-"""``repro nash ...``: latency and parameter counts of full vs NASH-compressed T5 models.
+"""``repro nash ...``: latency and parameter counts of full vs NASH-compressed T5 models,
+and ``repro nash prune``, which prunes a user's own T5 checkpoint and saves the result.
 
 Only ``argparse`` is imported at module level so that ``repro --help`` stays fast;
 torch and transformers are imported inside the handlers.
@@ -10,10 +11,28 @@ import argparse
 import json
 import sys
 
-from repro.nash.config import ARCHS, DEVICES, LatencyConfig
+from repro.nash.config import ARCHS, DEVICES, LatencyConfig, PruningConfig
 
-#: Defaults come from the latency notebook's ``Config``: one home for every setting.
+#: Defaults come from the notebooks' ``Config`` classes: one home for every setting.
 DEFAULTS = LatencyConfig()
+PRUNE_DEFAULTS = PruningConfig()
+#: ``repro nash prune`` option -> ``PruningConfig`` field it overrides.
+PRUNE_FIELDS = {
+    "encoder_sparsity": "encoder_sparsity",
+    "decoder_layers": "decoder_layers",
+    "steps": "prune_steps",
+    "warmup_steps": "warmup_steps",
+    "final_steps": "final_steps",
+    "lr": "prune_lr",
+    "final_lr": "final_lr",
+    "reg_lr": "reg_lr",
+    "batch_size": "batch_size",
+    "n_eval": "n_eval",
+    "max_source_len": "max_source_len_tokens",
+    "max_target_len": "max_target_len_tokens",
+    "threads": "threads",
+    "device": "device",
+}
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -61,7 +80,78 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     par = sub.add_parser("params", help="exact parameter counts of the full and pruned model")
     _common(par)
     par.set_defaults(func=run_params)
+    _add_prune(sub)
     return nash
+
+
+def _add_prune(sub: argparse._SubParsersAction) -> None:
+    d = PRUNE_DEFAULTS
+    p = sub.add_parser(
+        "prune",
+        help="prune a Hugging Face T5 checkpoint with NASH on your data and save it",
+        description="NASH on your own T5: uniform decoder shortening to k blocks, encoder "
+        "head/FFN masks driven to the target sparsity, physical pruning, a short fine-tune. "
+        "The pruned model is saved in --out; reload it with repro.nash.export.load_pruned.",
+    )
+    p.add_argument("--checkpoint", required=True, help="T5 folder: config.json, model.safetensors")
+    p.add_argument("--data", required=True, help="folder of the task's files (train.json, ...)")
+    p.add_argument("--out", required=True, help="output folder for the pruned model")
+    p.add_argument("--task", default=d.dataset, help="summarisation task (samsum, xsum, ...)")
+    p.add_argument("--encoder-sparsity", type=float, default=d.encoder_sparsity)
+    p.add_argument("--decoder-layers", type=int, default=d.decoder_layers, help="k blocks kept")
+    p.add_argument("--steps", type=int, default=d.prune_steps, help="pruning steps with masks")
+    p.add_argument(
+        "--warmup-steps", type=int, default=None, help="target ramp (default: half of --steps)"
+    )
+    p.add_argument("--final-steps", type=int, default=d.final_steps, help="fine-tune after")
+    p.add_argument("--lr", type=float, default=d.prune_lr, help="model lr while pruning")
+    p.add_argument("--final-lr", type=float, default=d.final_lr)
+    p.add_argument("--reg-lr", type=float, default=d.reg_lr, help="lr of masks and multipliers")
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--n-train", type=int, default=0, help="training examples used (0: all)")
+    p.add_argument("--n-eval", type=int, default=d.n_eval, help="evaluation examples (0: all)")
+    p.add_argument("--max-source-len", type=int, default=d.max_source_len_tokens)
+    p.add_argument("--max-target-len", type=int, default=d.max_target_len_tokens)
+    p.add_argument("--gen-len", type=int, default=0, help="generated tokens (0: release's)")
+    p.add_argument("--no-distill", action="store_true", help="cross-entropy only, as released")
+    p.add_argument("--seed", type=int, default=d.seeds[0])
+    p.add_argument("--threads", type=int, default=d.threads)
+    p.add_argument("--device", choices=DEVICES, default=d.device)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=run_prune)
+
+
+def run_prune(args: argparse.Namespace) -> int:
+    """Prune ``--checkpoint`` on ``--data`` and save it in ``--out``; print a short report."""
+    import dataclasses
+
+    from repro.nash.userprune import prune_checkpoint
+
+    if args.warmup_steps is None:
+        args.warmup_steps = args.steps // 2  # the release ramps over half the pruning run
+    overrides = {field: getattr(args, opt) for opt, field in PRUNE_FIELDS.items()}
+    cfg = dataclasses.replace(PRUNE_DEFAULTS, data_source="release", dataset=args.task, **overrides)
+    rep = prune_checkpoint(
+        args.checkpoint,
+        args.data,
+        args.out,
+        cfg,
+        task=args.task,
+        distill=not args.no_distill,
+        n_train=args.n_train,
+        gen_len=args.gen_len,
+        seed=args.seed,
+    )
+    if args.json:
+        print(json.dumps(rep, indent=2))
+    else:
+        print(
+            f"pruned {rep['checkpoint']} ({rep['method']}, k={rep['decoder_layers']}, "
+            f"encoder target {rep['encoder_sparsity_target']:g}, "
+            f"achieved {rep['encoder_sparsity']:.3f}): "
+            f"{rep['params_full']:,d} -> {rep['params_pruned']:,d} parameters; saved in {args.out}"
+        )
+    return 0
 
 
 def _check(args: argparse.Namespace) -> None:

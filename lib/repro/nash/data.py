@@ -101,11 +101,17 @@ def load_summarisation(name: str, split: str, root: str | Path | None = None) ->
         raise ValueError(
             f"unknown summarisation dataset {name!r}; expected one of {sorted(SUMMARISATION)}"
         )
-    folder, pattern, reader, src, tgt = SUMMARISATION[name]
+    folder, pattern, _, src, tgt = SUMMARISATION[name]
     path = _require(
         nash_root(root) / folder / pattern.format(split=split),
         f"{name} split {split!r} with fields {src!r}, {tgt!r}",
     )
+    return read_summarisation_file(name, path)
+
+
+def read_summarisation_file(name: str, path: Path) -> list[TextExample]:
+    """One file of SAMSum, XSum or CNN/DailyMail (release format) as examples."""
+    _, _, reader, src, tgt = SUMMARISATION[name]
     out = []
     for i, row in enumerate(reader(path)):
         text, summary = _field(row, src, path, i), _field(row, tgt, path, i)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 import pandas as pd
+import torch
 from transformers import T5ForConditionalGeneration
 
 from repro.core.seeding import derive_seed
@@ -156,8 +157,8 @@ def _masked_run(
         decoder_map=decoder_map,
         distill_cfg=cfg.distill,
     )
-    pruned = prune_model(student, masks.deterministic())
-    return pruned, history
+    gates = masks.deterministic()
+    return prune_model(student, gates), history, gates
 
 
 def training_steps(method: Method | str, cfg: ExperimentConfig) -> int:
@@ -170,6 +171,16 @@ def training_steps(method: Method | str, cfg: ExperimentConfig) -> int:
     return cfg.prune_steps + cfg.final_steps
 
 
+@dataclass
+class Compressed:
+    """A compressed model with what produced it (the pieces :mod:`repro.nash.export` saves)."""
+
+    model: T5ForConditionalGeneration
+    history: list[dict]
+    masks: dict[str, torch.Tensor] | None  # deterministic gates folded in (None: no masks)
+    decoder_layers_kept: list[int]  # indices of the teacher's decoder blocks kept
+
+
 def compress(
     method: Method | str,
     teacher: T5ForConditionalGeneration,
@@ -178,7 +189,20 @@ def compress(
     seed: int,
 ) -> tuple[T5ForConditionalGeneration, list[dict]]:
     """Apply ``method`` to a copy of ``teacher``; return the final model and pruning history."""
+    out = compress_keeping(method, teacher, train, cfg, seed)
+    return out.model, out.history
+
+
+def compress_keeping(
+    method: Method | str,
+    teacher: T5ForConditionalGeneration,
+    train: Seq2SeqBatch,
+    cfg: ExperimentConfig,
+    seed: int,
+) -> Compressed:
+    """:func:`compress`, also returning the masks and the kept decoder blocks."""
     method = Method(method)
+    all_layers = list(range(teacher.config.num_decoder_layers))
     if method is Method.FULL:  # same extra training as the others get, no compression
         model = copy.deepcopy(teacher)
         finetune(
@@ -189,15 +213,16 @@ def compress(
             batch_size=cfg.batch_size,
             seed=derive_seed(seed, "final", method.value),
         )
-        return model.eval(), []
+        return Compressed(model.eval(), [], None, all_layers)
     mcfg = teacher.config
     keep = select_decoder_layers(mcfg.num_decoder_layers, cfg.decoder_layers)
     enc = encoder_prunable(mcfg)
     history: list[dict] = []
+    gates = None
     if method is Method.DECODER_ONLY:
         model = shorten_decoder(teacher, keep)
     elif method in (Method.NASH, Method.NASH_NO_DISTILL):
-        model, history = _masked_run(
+        model, history, gates = _masked_run(
             shorten_decoder(teacher, keep),
             teacher,
             train,
@@ -212,7 +237,8 @@ def compress(
         )
     elif method is Method.ENCODER_ONLY:
         full_map = list(range(mcfg.num_decoder_layers))
-        model, history = _masked_run(
+        keep = all_layers
+        model, history, gates = _masked_run(
             copy.deepcopy(teacher),
             teacher,
             train,
@@ -227,7 +253,8 @@ def compress(
         )
     else:  # CoFi: both stacks, layer gates, one global target
         full_map = list(range(mcfg.num_decoder_layers))
-        model, history = _masked_run(
+        keep = all_layers
+        model, history, gates = _masked_run(
             copy.deepcopy(teacher),
             teacher,
             train,
@@ -250,7 +277,7 @@ def compress(
         batch_size=cfg.batch_size,
         seed=derive_seed(seed, "final", method.value),
     )
-    return model.eval(), history
+    return Compressed(model.eval(), history, gates, keep)
 
 
 def evaluate(

@@ -8,8 +8,13 @@ release's ``update_params_t5`` does), then zero-gated units are cut out of
 T5 computes its relative position bias once, in block 0, for all heads, and every
 later block adds it to its scores. A pruned attention module therefore keeps the
 index of its surviving heads (``kept_heads``) and the attention function
-registered here selects those rows of the shared bias. A sublayer that loses all
-heads keeps one head whose output columns are zero (no zero-width tensors).
+registered here selects those rows of the shared bias.
+
+A sublayer that loses every head or every FFN dimension is removed from the forward
+pass, as the release skips it (:class:`SkippedAttention`, :class:`SkippedFFN`): its
+residual branch adds zero, so nothing changes but the time. The one exception is the
+decoder's self-attention, whose layer also fills the KV cache that generation reads its
+position from: there a fully pruned sublayer keeps one head with zero output columns.
 """
 
 from __future__ import annotations
@@ -25,6 +30,10 @@ from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 from repro.nash.masks import _targets
 
 ATTN_IMPLEMENTATION = "nash_pruned_sdpa"
+HEAD_GROUPS = ("enc.self", "dec.self", "dec.cross")
+FFN_GROUPS = ("enc.ffn", "dec.ffn")
+#: Groups whose fully pruned sublayers keep one zero head instead of being skipped.
+NEVER_SKIPPED = ("dec.self",)
 
 
 def _sliced_bias_attention(module, query, key, value, attention_mask, **kwargs):
@@ -70,16 +79,18 @@ def _index_device(weight: torch.Tensor, gate: torch.Tensor) -> torch.device:
     return gate.device if weight.device.type == "meta" else weight.device
 
 
-def prune_attention(attn: nn.Module, gate: torch.Tensor) -> None:
+def prune_attention(attn: nn.Module, gate: torch.Tensor, keep_one: bool = False) -> None:
     """Fold ``gate`` (``float[H_current]``) into ``attn`` and drop heads with gate 0, in place.
 
     Every index tensor is created on the weights' device, so a CUDA model is pruned on CUDA.
+    With every gate 0 the projections become zero-width (the sublayer is then skipped by
+    :func:`skip_empty_sublayers`), or with ``keep_one`` one head with zero output remains.
     """
     d_kv = attn.key_value_proj_dim
     device = _index_device(attn.o.weight, gate)
     scale = gate.detach().to(device)
     kept = torch.nonzero(scale > 0).flatten()
-    if kept.numel() == 0:  # keep one head with zero output instead of a zero-width layer
+    if kept.numel() == 0 and keep_one:  # one head with zero output instead of zero width
         kept = torch.zeros(1, dtype=torch.long, device=device)
         scale = torch.zeros_like(scale)
     cols = (kept[:, None] * d_kv + torch.arange(d_kv, device=device)[None, :]).flatten()
@@ -142,9 +153,89 @@ def prune_model(
         if z.shape[0] != len(modules):
             raise ValueError(f"mask {group!r} has {z.shape[0]} layers, model has {len(modules)}")
         for module, gate in zip(modules, z, strict=True):
-            (prune_ffn if group.endswith("ffn") else prune_attention)(module, gate)
+            if group.endswith("ffn"):
+                prune_ffn(module, gate)
+            else:
+                prune_attention(module, gate, keep_one=group in NEVER_SKIPPED)
+    skip_empty_sublayers(new)
     use_pruned_attention(new)
     return new.eval()
+
+
+class SkippedAttention(nn.Module):
+    """An attention sublayer whose heads were all pruned: it returns its input unchanged.
+
+    It holds the emptied attention module under its usual name (so that
+    :func:`structure` reads 0 heads) but calls none of its projections. Block 0's
+    encoder self-attention owns T5's relative position bias, which the later blocks
+    reuse; skipped there, it still computes that bias (a table lookup, no matmul).
+    """
+
+    def __init__(self, attention: nn.Module, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.add_module(name, attention)
+
+    def forward(self, hidden_states, *args, position_bias=None, **kwargs):
+        attn = getattr(self, self.name)
+        if position_bias is None and getattr(attn, "has_relative_attention_bias", False):
+            n = hidden_states.shape[1]
+            position_bias = attn.compute_bias(n, n, device=hidden_states.device)
+        return hidden_states, position_bias, None
+
+
+class SkippedFFN(nn.Module):
+    """An FFN sublayer with no dimension left: the identity (holds the empty ``DenseReluDense``)."""
+
+    def __init__(self, ffn: nn.Module) -> None:
+        super().__init__()
+        self.DenseReluDense = ffn
+
+    def forward(self, hidden_states):
+        return hidden_states
+
+
+def skip_empty_sublayers(model: T5ForConditionalGeneration) -> list[str]:
+    """Replace every sublayer left with no head / FFN dim by a skip, in place; return their names.
+
+    Names are ``"<group>.<layer>"``, e.g. ``"enc.self.0"``. Decoder self-attention is never
+    skipped (see the module docstring).
+    """
+    attention_slots = {"enc": [(0, "SelfAttention")], "dec": [(1, "EncDecAttention")]}
+    for stack_name, stack in (("enc", model.encoder), ("dec", model.decoder)):
+        for block in stack.block:
+            for slot, name in attention_slots[stack_name]:
+                layer = block.layer[slot]
+                if not isinstance(layer, SkippedAttention):
+                    attn = getattr(layer, name)
+                    if attn.o.in_features == 0:
+                        block.layer[slot] = SkippedAttention(attn, name)
+            ffn = block.layer[-1]
+            if not isinstance(ffn, SkippedFFN) and ffn.DenseReluDense.wo.in_features == 0:
+                block.layer[-1] = SkippedFFN(ffn.DenseReluDense)
+    return skipped_sublayers(model)
+
+
+def skipped_sublayers(model: T5ForConditionalGeneration) -> list[str]:
+    """Names (``"<group>.<layer>"``) of the sublayers of ``model`` that are skipped."""
+    out = []
+    for stack_name, stack in (("enc", model.encoder), ("dec", model.decoder)):
+        for i, block in enumerate(stack.block):
+            if isinstance(block.layer[0], SkippedAttention):
+                out.append(f"{stack_name}.self.{i}")
+            if stack_name == "dec" and isinstance(block.layer[1], SkippedAttention):
+                out.append(f"dec.cross.{i}")
+            if isinstance(block.layer[-1], SkippedFFN):
+                out.append(f"{stack_name}.ffn.{i}")
+    return out
+
+
+def kept_heads(attn: nn.Module) -> list[int]:
+    """Indices (into the full model's heads) of the heads ``attn`` still has."""
+    kept = getattr(attn, "kept_heads", None)
+    if kept is None:
+        return list(range(attn.n_heads))
+    return [int(h) for h in kept.cpu()]
 
 
 def structure(model: T5ForConditionalGeneration) -> dict[str, list[int]]:
