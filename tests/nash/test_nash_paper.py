@@ -8,8 +8,9 @@ from tokenizers.pre_tokenizers import Whitespace
 from tokenizers.processors import TemplateProcessing
 from transformers import PreTrainedTokenizerFast
 
-from repro.nash.arch import random_t5, tiny_t5_config
+from repro.nash.arch import count_parameters, random_t5, tiny_t5_config
 from repro.nash.data import load_checkpoint, tokenize
+from repro.nash.export import load_pruned
 from repro.nash.methods import ExperimentConfig
 from repro.nash.paper import run_paper_seed, score
 
@@ -87,8 +88,12 @@ def test_run_paper_seed_on_tiny_files(tmp_path):
         n_eval=4,
         gen_len=3,
         root=tmp_path,
+        save_dir=tmp_path / "kept",
     )
     wide = res.pivot_table(index="method", columns="metric", values="value")
+    kept = load_pruned(tmp_path / "kept")  # NASH's model, saved for the user
+    assert count_parameters(kept)["total"] == wide.loc["nash", "params"]
+    assert (tmp_path / "kept/tokenizer.json").is_file()
     assert set(wide.index) == {"full", "nash", "decoder_only"}
     assert wide.loc["nash", "params"] < wide.loc["full", "params"]
     assert ((wide[["rouge1", "rougeL"]] >= 0) & (wide[["rouge1", "rougeL"]] <= 1)).all().all()

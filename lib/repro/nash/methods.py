@@ -292,10 +292,29 @@ def evaluate(
     return scores
 
 
+def kept_method(methods: list[str]) -> str | None:
+    """The method whose model a run saves for the user: NASH (or NASH without distillation)."""
+    return next((m for m in (Method.NASH, Method.NASH_NO_DISTILL) if m in methods), None)
+
+
+def save_compressed(result: Compressed, save_dir, tokenizer=None, info: dict | None = None) -> None:
+    """Save a compressed model with :func:`repro.nash.export.save_pruned`."""
+    from repro.nash.export import save_pruned
+
+    save_pruned(
+        copy.deepcopy(result.model).cpu(),
+        save_dir,
+        decoder_layers_kept=result.decoder_layers_kept,
+        masks=result.masks,
+        tokenizer=tokenizer,
+        info=info,
+    )
+
+
 def run_seed(
-    cfg: ExperimentConfig, methods: list[str], seed: int
+    cfg: ExperimentConfig, methods: list[str], seed: int, save_dir=None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All ``methods`` for one seed.
+    """All ``methods`` for one seed; with ``save_dir``, NASH's pruned model is saved there.
 
     Returns:
         ``(results, history)``: a long table ``method, seed, metric, value``
@@ -307,7 +326,10 @@ def run_seed(
     teacher = train_teacher(cfg, train, seed)
     models, rows, hist = {}, [], []
     for m in methods:
-        model, history = compress(m, teacher, train, cfg, seed)
+        result = compress_keeping(m, teacher, train, cfg, seed)
+        model, history = result.model, result.history
+        if save_dir is not None and m == kept_method(methods):
+            save_compressed(result, save_dir, info={"method": m, "seed": seed})
         models[m] = model
         hist += [{"method": m, "seed": seed, **h} for h in history]
         metrics = {
@@ -335,12 +357,12 @@ def run_seed(
 
 
 def run_experiment(
-    cfg: ExperimentConfig, methods: list[str], seeds: list[int]
+    cfg: ExperimentConfig, methods: list[str], seeds: list[int], save_dir=None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`run_seed` for every seed, concatenated."""
+    """:func:`run_seed` for every seed, concatenated; the first seed's NASH model is saved."""
     for m in methods:
         Method(m)  # fail early on an unknown name
-    parts = [run_seed(cfg, methods, s) for s in seeds]
+    parts = [run_seed(cfg, methods, s, save_dir if i == 0 else None) for i, s in enumerate(seeds)]
     return pd.concat([p[0] for p in parts], ignore_index=True), pd.concat(
         [p[1] for p in parts], ignore_index=True
     )

@@ -18,7 +18,13 @@ from repro.core.seeding import derive_seed
 from repro.nash.arch import count_parameters
 from repro.nash.data import TextExample, load_checkpoint, load_dataset, tokenize
 from repro.nash.latency import GenerationSetup, measure
-from repro.nash.methods import ExperimentConfig, compress, training_steps
+from repro.nash.methods import (
+    ExperimentConfig,
+    compress_keeping,
+    kept_method,
+    save_compressed,
+    training_steps,
+)
 from repro.nash.metrics import accuracy, exact_match, rouge
 from repro.nash.prune import structure
 from repro.nash.sparsity import achieved_sparsity
@@ -68,6 +74,7 @@ def run_paper_seed(
     gen_len: int | None = None,
     device: str = "cpu",
     root=None,
+    save_dir=None,
 ) -> pd.DataFrame:
     """All ``methods`` on ``dataset`` for one seed; long table ``method, seed, metric, value``.
 
@@ -75,7 +82,8 @@ def run_paper_seed(
     distillation settings (its synthetic-task fields are ignored). ``gen_len``
     overrides the release's generation length for the dataset (:data:`GENERATION_LENGTH`);
     ``eval_split`` defaults to the release's validation file (:func:`default_eval_split`). Every
-    model, batch and mask lives on ``device``.
+    model, batch and mask lives on ``device``. With ``save_dir``, NASH's pruned model and the
+    tokenizer are saved there (:mod:`repro.nash.export`).
     """
     base, tok = load_checkpoint(arch, root)
     train_ex = load_dataset(dataset, "train", root)[:n_train]
@@ -94,8 +102,10 @@ def run_paper_seed(
     gen_len = gen_len or GENERATION_LENGTH.get(dataset, 8)
     rows, models = [], {}
     for m in methods:
-        model, _ = compress(m, teacher, train, cfg, seed)
-        models[m] = model
+        result = compress_keeping(m, teacher, train, cfg, seed)
+        model = models[m] = result.model
+        if save_dir is not None and m == kept_method(methods):
+            save_compressed(result, save_dir, tok, info={"method": m, "seed": seed})
         out = greedy_decode(model, evald, max_new_tokens=gen_len, batch_size=32)
         preds = tok.batch_decode(out, skip_special_tokens=True)
         metrics = {

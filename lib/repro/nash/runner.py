@@ -69,8 +69,11 @@ def experiment_config(cfg: PruningConfig) -> ExperimentConfig:
     )
 
 
-def run_pruning(cfg: PruningConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_pruning(cfg: PruningConfig, save_dir=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every method for every seed, on synthetic or release data.
+
+    With ``save_dir``, the NASH model of the first seed is saved there for the reader to
+    keep (:func:`repro.nash.export.load_pruned` rebuilds it).
 
     Returns:
         ``(results, history)``: the long table ``method, seed, metric, value`` and the
@@ -82,7 +85,7 @@ def run_pruning(cfg: PruningConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     exp = experiment_config(cfg)
     methods, seeds = list(cfg.methods), list(cfg.seeds)
     if cfg.data_source == "synthetic":
-        return run_experiment(exp, methods, seeds)
+        return run_experiment(exp, methods, seeds, save_dir)
     parts = [
         run_paper_seed(
             exp,
@@ -94,8 +97,9 @@ def run_pruning(cfg: PruningConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
             max_target_len=cfg.max_target_len_tokens,
             n_eval=cfg.n_eval or None,
             device=exp.device,
+            save_dir=save_dir if i == 0 else None,
         )
-        for s in seeds
+        for i, s in enumerate(seeds)
     ]
     return pd.concat(parts, ignore_index=True), pd.DataFrame(columns=HISTORY_COLUMNS)
 
