@@ -19,7 +19,8 @@ def _gates(cfg):
     z["enc.ffn"][1] = 0.0
     z["dec.cross"][0] = 0.0
     z["dec.ffn"][1] = 0.0
-    z["dec.self"][1] = 0.0  # never skipped (it fills the KV cache): one zero head remains
+    z["dec.self"][0] = 0.0  # the decoder's bias owner, whose cache layer must still advance
+    z["dec.self"][1, 1:] = 0.0
     return z
 
 
@@ -44,24 +45,30 @@ def test_skipped_sublayers_replace_modules_and_keep_outputs():
     assert isinstance(enc[1].layer[-1], SkippedFFN)
     assert isinstance(dec[0].layer[1], SkippedAttention)
     assert isinstance(dec[1].layer[-1], SkippedFFN)
+    assert isinstance(dec[0].layer[0], SkippedAttention)
     assert not isinstance(dec[1].layer[0], SkippedAttention)
     s = structure(pruned)
     assert s["enc.self"] == [0, 1] and s["enc.ffn"][1] == 0 and s["dec.cross"][0] == 0
     x, m, y = _inputs()
+    GEN = {"attention_mask": m, "min_new_tokens": 6, "max_new_tokens": 6}
     with torch.no_grad():
         with apply_masks(model, z):
             masked = model(input_ids=x, attention_mask=m, labels=y).logits
-            gen_masked = model.generate(x, attention_mask=m, min_new_tokens=5, max_new_tokens=5)
+            gen_masked = model.generate(x, **GEN)
+            beam_masked = model.generate(x, num_beams=3, **GEN)
         out = pruned(input_ids=x, attention_mask=m, labels=y).logits
-        gen_pruned = pruned.generate(x, attention_mask=m, min_new_tokens=5, max_new_tokens=5)
+        gen_pruned = pruned.generate(x, **GEN)
+        beam_pruned = pruned.generate(x, num_beams=3, **GEN)
     assert torch.allclose(masked, out, atol=1e-5)
-    assert torch.equal(gen_masked, gen_pruned)
+    assert torch.equal(gen_masked, gen_pruned)  # cached generation: positions stay right
+    assert torch.equal(beam_masked, beam_pruned)
 
 
 def test_skipped_sublayer_runs_no_matmul():
     model, z = _model()
     pruned = prune_model(model, z)
     skipped = [
+        pruned.decoder.block[0].layer[0],
         pruned.encoder.block[0].layer[0],
         pruned.encoder.block[1].layer[-1],
         pruned.decoder.block[0].layer[1],
@@ -87,7 +94,7 @@ def test_skipped_sublayer_runs_no_matmul():
         pruned(input_ids=x, attention_mask=m, labels=y)
     assert calls["linear"] > 0 and calls["skipped"] == 0
     # and they hold no weights that would be counted
-    assert sum(p.numel() for sub in skipped[1:] for p in sub.parameters()) == 0
+    assert sum(p.numel() for sub in skipped[2:] for p in sub.parameters()) == 0
 
 
 def test_skipped_sublayers_survive_save_and_load(tmp_path):
@@ -96,6 +103,7 @@ def test_skipped_sublayers_survive_save_and_load(tmp_path):
     save_pruned(pruned, tmp_path, decoder_layers_kept=[0, 1], masks=z)
     assert set(read_structure(tmp_path)["skipped"]) == {
         "enc.self.0",
+        "dec.self.0",
         "enc.ffn.1",
         "dec.cross.0",
         "dec.ffn.1",

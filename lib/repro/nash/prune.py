@@ -12,9 +12,7 @@ registered here selects those rows of the shared bias.
 
 A sublayer that loses every head or every FFN dimension is removed from the forward
 pass, as the release skips it (:class:`SkippedAttention`, :class:`SkippedFFN`): its
-residual branch adds zero, so nothing changes but the time. The one exception is the
-decoder's self-attention, whose layer also fills the KV cache that generation reads its
-position from: there a fully pruned sublayer keeps one head with zero output columns.
+residual branch adds zero, so nothing changes but the time.
 """
 
 from __future__ import annotations
@@ -32,8 +30,6 @@ from repro.nash.masks import _targets
 ATTN_IMPLEMENTATION = "nash_pruned_sdpa"
 HEAD_GROUPS = ("enc.self", "dec.self", "dec.cross")
 FFN_GROUPS = ("enc.ffn", "dec.ffn")
-#: Groups whose fully pruned sublayers keep one zero head instead of being skipped.
-NEVER_SKIPPED = ("dec.self",)
 
 
 def _sliced_bias_attention(module, query, key, value, attention_mask, **kwargs):
@@ -79,20 +75,17 @@ def _index_device(weight: torch.Tensor, gate: torch.Tensor) -> torch.device:
     return gate.device if weight.device.type == "meta" else weight.device
 
 
-def prune_attention(attn: nn.Module, gate: torch.Tensor, keep_one: bool = False) -> None:
+def prune_attention(attn: nn.Module, gate: torch.Tensor) -> None:
     """Fold ``gate`` (``float[H_current]``) into ``attn`` and drop heads with gate 0, in place.
 
     Every index tensor is created on the weights' device, so a CUDA model is pruned on CUDA.
     With every gate 0 the projections become zero-width (the sublayer is then skipped by
-    :func:`skip_empty_sublayers`), or with ``keep_one`` one head with zero output remains.
+    :func:`skip_empty_sublayers`).
     """
     d_kv = attn.key_value_proj_dim
     device = _index_device(attn.o.weight, gate)
     scale = gate.detach().to(device)
     kept = torch.nonzero(scale > 0).flatten()
-    if kept.numel() == 0 and keep_one:  # one head with zero output instead of zero width
-        kept = torch.zeros(1, dtype=torch.long, device=device)
-        scale = torch.zeros_like(scale)
     cols = (kept[:, None] * d_kv + torch.arange(d_kv, device=device)[None, :]).flatten()
     col_scale = scale.repeat_interleave(d_kv).index_select(0, cols)
     attn.q, attn.k, attn.v = (_keep_rows(getattr(attn, n), cols) for n in ("q", "k", "v"))
@@ -156,7 +149,7 @@ def prune_model(
             if group.endswith("ffn"):
                 prune_ffn(module, gate)
             else:
-                prune_attention(module, gate, keep_one=group in NEVER_SKIPPED)
+                prune_attention(module, gate)
     skip_empty_sublayers(new)
     use_pruned_attention(new)
     return new.eval()
@@ -167,8 +160,10 @@ class SkippedAttention(nn.Module):
 
     It holds the emptied attention module under its usual name (so that
     :func:`structure` reads 0 heads) but calls none of its projections. Block 0's
-    encoder self-attention owns T5's relative position bias, which the later blocks
-    reuse; skipped there, it still computes that bias (a table lookup, no matmul).
+    self-attention owns T5's relative position bias, which the later blocks reuse;
+    skipped there, it still computes that bias (a table lookup, no matmul). A skipped
+    decoder self-attention still advances its layer of the KV cache, with zero heads,
+    because the positions of the next generated tokens are read from the cache's length.
     """
 
     def __init__(self, attention: nn.Module, name: str) -> None:
@@ -176,11 +171,18 @@ class SkippedAttention(nn.Module):
         self.name = name
         self.add_module(name, attention)
 
-    def forward(self, hidden_states, *args, position_bias=None, **kwargs):
+    def forward(self, hidden_states, *args, position_bias=None, cache=None, **kwargs):
         attn = getattr(self, self.name)
+        n, past = hidden_states.shape[1], 0
+        if cache is not None and self.name == "SelfAttention":
+            layers = getattr(cache, "self_attention_cache", cache)
+            past = layers.get_seq_length(attn.layer_idx)
+            empty = hidden_states.new_zeros(hidden_states.shape[0], 0, n, attn.key_value_proj_dim)
+            layers.update(empty, empty.clone(), attn.layer_idx)
         if position_bias is None and getattr(attn, "has_relative_attention_bias", False):
-            n = hidden_states.shape[1]
-            position_bias = attn.compute_bias(n, n, device=hidden_states.device)
+            position_bias = attn.compute_bias(
+                n, past + n, device=hidden_states.device, past_seen_tokens=past
+            )
         return hidden_states, position_bias, None
 
 
@@ -198,10 +200,12 @@ class SkippedFFN(nn.Module):
 def skip_empty_sublayers(model: T5ForConditionalGeneration) -> list[str]:
     """Replace every sublayer left with no head / FFN dim by a skip, in place; return their names.
 
-    Names are ``"<group>.<layer>"``, e.g. ``"enc.self.0"``. Decoder self-attention is never
-    skipped (see the module docstring).
+    Names are ``"<group>.<layer>"``, e.g. ``"enc.self.0"``.
     """
-    attention_slots = {"enc": [(0, "SelfAttention")], "dec": [(1, "EncDecAttention")]}
+    attention_slots = {
+        "enc": [(0, "SelfAttention")],
+        "dec": [(0, "SelfAttention"), (1, "EncDecAttention")],
+    }
     for stack_name, stack in (("enc", model.encoder), ("dec", model.decoder)):
         for block in stack.block:
             for slot, name in attention_slots[stack_name]:

@@ -144,8 +144,8 @@ def achieved_sparsity(structure: dict[str, list[int]], config: T5Config) -> dict
 
     Args:
         structure: Heads / FFN dims per layer and group, from
-            :func:`repro.nash.prune.structure` (a layer that lost every head
-            counts the one zeroed head it keeps).
+            :func:`repro.nash.prune.structure` (a sublayer that lost every head or
+            FFN dimension counts 0: it is skipped).
         config: The unpruned model's config (gives the denominators).
     """
     c = unit_costs(config)
