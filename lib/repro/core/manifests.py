@@ -37,6 +37,7 @@ from repro.core.paths import data_root, repo_root
 
 KINDS = ("synthetic", "dataset", "checkpoint", "embeddings")
 LOCK_NAME = "checksums.lock.json"
+SIZES_NAME = "sizes.lock.json"  # path -> bytes, recorded at first fetch (disk planning)
 CHUNK = 1 << 20
 
 
@@ -241,6 +242,24 @@ def record_checksums(root: Path, checksums: Mapping[str, str | None]) -> None:
         else:
             lock[rel_path] = sha
     atomic_write_text(_lock_path(root), json.dumps(lock, indent=2, sort_keys=True) + "\n")
+
+
+def read_sizes(root: Path) -> dict[str, int]:
+    """File sizes recorded at first fetch (``path -> bytes``); empty when none."""
+    path = root / SIZES_NAME
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: sizes file is not valid JSON ({exc})") from exc
+    return {str(k): int(v) for k, v in data.items() if isinstance(v, int)}
+
+
+def record_sizes(root: Path, sizes: Mapping[str, int]) -> None:
+    """Record ``path -> bytes`` pairs next to the lock file."""
+    merged = {**read_sizes(root), **sizes}
+    atomic_write_text(root / SIZES_NAME, json.dumps(merged, indent=2, sort_keys=True) + "\n")
 
 
 def _record_lock(root: Path, rel_path: str, sha: str) -> None:

@@ -63,6 +63,12 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--address", default=None, help="Ray cluster address for --executor ray (auto or HOST:PORT)"
     )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the jobs, their data and estimated cost (GPU-hours, wall time); run nothing",
+    )
+    parser.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
 
 
 def _add_wait_option(parser: argparse.ArgumentParser) -> None:
@@ -103,7 +109,18 @@ def _html_lock(args: argparse.Namespace):
     return folder_lock(build_root() / "book-html", args.wait, command=command, label=str(html))
 
 
+def _dry_run(args: argparse.Namespace) -> int:
+    """``--dry-run``: the plan (:mod:`repro.pipeline.plan`), without locks or execution."""
+    from repro.pipeline import plan
+
+    the_plan = plan.make_plan(load_profile(args.profile), args.jobs, args.only, args.parameter)
+    print(plan.dumps(the_plan) if args.json else plan.format_plan(the_plan))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.dry_run:
+        return _dry_run(args)
     with _profile_lock(args):
         return _run(args)
 
@@ -141,6 +158,8 @@ def _book(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    if args.dry_run:
+        return _dry_run(args)
     start = time.perf_counter()
     with _profile_lock(args):
         code = _run(args)  # a failing notebook does not stop the book: it shows a failure page
