@@ -11,7 +11,14 @@ import pytest
 from repro.core import manifests
 from repro.pipeline import cli
 from repro.pipeline.costmodel import CostModelError, evaluate, load_cost_model
-from repro.pipeline.plan import format_plan, make_plan, makespan, plan_json, plan_markdown
+from repro.pipeline.plan import (
+    format_plan,
+    make_plan,
+    makespan,
+    plan_json,
+    plan_markdown,
+    plan_page,
+)
 from repro.pipeline.profiles import load_profile
 
 COST = """
@@ -130,3 +137,9 @@ def test_cli_dry_run_of_the_paper_profile_is_fast_and_runs_nothing(capsys):
 def test_the_shipped_cost_model_covers_every_paper_notebook():
     model = load_cost_model()
     assert set(load_profile("paper").notebooks) <= set(model.notebooks)
+
+
+def test_the_book_page_is_the_paper_plan_as_a_table():
+    page = plan_page()
+    assert page.startswith("# Cost of the paper tier")
+    assert "| **total** (" in page and "GPU-hours" in page and "ASSUMPTION" in page

@@ -272,3 +272,43 @@ def plan_markdown(plan: Plan) -> str:
 def dumps(plan: Plan) -> str:
     """:func:`plan_json` as indented JSON text."""
     return json.dumps(plan_json(plan), indent=2, default=str)
+
+
+PLAN_PROFILE = "paper"
+
+
+def plan_page(profile_name: str = PLAN_PROFILE) -> str:
+    """The book's generated "Cost of the paper tier" page (``plan.md``).
+
+    Written from the same plan as ``repro build --profile paper --dry-run``; if the
+    plan cannot be made (a profile or cost model missing), the page says why.
+    """
+    from repro.core.errors import InputError
+    from repro.pipeline.profiles import load_profile
+
+    lines = [
+        "# Cost of the paper tier",
+        "",
+        f"Generated from `repro build --profile {profile_name} --dry-run` when the book was built "
+        "(the same plan as JSON: add `--json`). Times come from the cost model "
+        "`benchmarks/cost_model.yaml`: unit costs measured on a 2-core CPU, scaled by each "
+        "notebook's sizes; a job that asks for a GPU is assumed faster by the stated factor. "
+        "Data sizes are those in the manifests or recorded at first fetch (`?` until known); "
+        "the state is that of the data folder of the machine that built this book.",
+        "",
+    ]
+    try:
+        plan = make_plan(load_profile(profile_name))
+    except InputError as exc:
+        return "\n".join([*lines, f"No plan could be made: {exc}", ""])
+    lines += [
+        plan_markdown(plan),
+        "",
+        "## Assumptions",
+        "",
+        "None of these is measured on a GPU yet:",
+        "",
+        *[f"- {a}" for a in plan.assumptions],
+        "",
+    ]
+    return "\n".join(lines)
