@@ -219,10 +219,13 @@ def cmd_data(args: argparse.Namespace) -> int:
     )
     if not names:
         raise ParameterError("repro data fetch: name at least one entry (see `repro data list`)")
-    failed = 0
     for name in names:
         if name not in entries:
             raise ManifestError(f"no data-manifest entry named '{name}' (see `repro data list`)")
+    if args.data_command == "fetch":  # refuse before anything is downloaded
+        manifests.check_free_space([entries[n] for n in names], data_dir)
+    failed = 0
+    for name in names:
         action = manifests.fetch if args.data_command == "fetch" else manifests.verify
         try:
             for path, state in action(entries[name], data_dir):
