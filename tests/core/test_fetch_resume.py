@@ -73,7 +73,8 @@ def _spec(url: str, sha: str | None = SHA, size: int | None = None) -> FileSpec:
 def test_interrupted_transfer_resumes_with_a_range_request(flaky, tmp_path):
     url, seen, _ = flaky
     root = tmp_path / "data"
-    with pytest.raises(DataError, match=r"big\.bin: download from .* failed: .*run again"):
+    cut = r"big\.bin: download from .* interrupted .*kept; run again to resume"
+    with pytest.raises(DataError, match=cut):
         manifests.fetch_file(_spec(url), root, "e", retries=0, progress=False)
     partial = root / "x" / ".big.bin.part"
     kept = partial.stat().st_size

@@ -81,13 +81,25 @@ class ResumableDownloader:
                 raise
             except (requests.RequestException, TransferError) as exc:
                 if attempt == self.retries:
-                    have = self.partial.stat().st_size if self.partial.exists() else 0
-                    raise TransferError(
-                        f"{_reason(exc)} after {have} bytes (kept; run again to resume)"
-                    ) from exc
+                    raise TransferError(self._give_up(exc)) from exc
                 time.sleep(self.backoff * 2**attempt)
         shutil.move(self.partial, output_file)
         return None
+
+    def _give_up(self, exc: BaseException) -> str:
+        """One line for the last failed attempt; an empty partial file is removed."""
+        import requests
+
+        have = self.partial.stat().st_size if self.partial.exists() else 0
+        if have == 0:
+            self.partial.unlink(missing_ok=True)
+        # A dropped link mid-body; a refused connection before any byte is a failure.
+        cut = isinstance(exc, TransferError | requests.exceptions.ChunkedEncodingError)
+        cut = cut or (have > 0 and isinstance(exc, requests.ConnectionError | requests.Timeout))
+        if not cut:
+            return f"failed: {_first_line(exc)}"
+        kept = f"{have} bytes kept; run again to resume" if have else "nothing kept"
+        return f"interrupted ({_first_line(exc)}; {kept})"
 
     def _transfer(self, url: str) -> None:
         import requests
@@ -101,7 +113,7 @@ class ResumableDownloader:
             if response.status_code >= 400:
                 error = f"HTTP {response.status_code} {response.reason}"
                 if response.status_code < 500 and response.status_code not in {408, 429}:
-                    raise RefusedError(error)
+                    raise RefusedError(f"failed: {error}")
                 raise requests.HTTPError(error, response=response)
             if response.status_code != 206:
                 have = 0  # the server ignored the Range: start again
@@ -126,12 +138,11 @@ class ResumableDownloader:
                     bar.update(len(chunk))
         received = self.partial.stat().st_size
         if total is not None and received != total:
-            raise TransferError(f"interrupted ({received} of {total} bytes)")
+            raise TransferError(f"short transfer: {received} of {total} bytes")
 
 
-def _reason(exc: BaseException) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return f"transfer failed: {text}" if "interrupted" not in text else text
+def _first_line(exc: BaseException) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 @dataclass(frozen=True)

@@ -324,7 +324,9 @@ def _pooch_retrieve(spec: FileSpec, target: Path, expected: str | None, label: s
         raise DataError(
             f"{label}: downloaded sha256 {actual} does not match {expected}; nothing replaced"
         ) from exc
-    except (OSError, TransferError, requests.RequestException) as exc:
+    except TransferError as exc:  # "interrupted (...)" or "failed: ..."
+        raise DataError(f"{label}: download from {spec.url} {exc}") from exc
+    except (OSError, requests.RequestException) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"{label}: download from {spec.url} failed: {reason}") from exc
 
