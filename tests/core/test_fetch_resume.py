@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from repro.core import manifests
-from repro.core.fetchers import parse_hub_url
+from repro.core.hub import parse_hub_url
 from repro.core.manifests import DataError, Entry, FileSpec
 from repro.pipeline import cli
 

@@ -6,28 +6,20 @@
   downloader) keeps the bytes received so far in ``.<name>.part`` next to the target
   and asks for the rest with an HTTP ``Range`` request, on retry and on the next
   ``repro data fetch``. It shows a tqdm progress bar on stderr.
-- Hugging Face files (``https://huggingface.co/<repo>/resolve/<revision>/<file>``) go
-  through :func:`huggingface_hub.snapshot_download` at a pinned commit: the manifest's
-  revision when it is a commit hash, else the commit the revision resolves to at first
-  fetch, recorded in the lock file and labelled UNPINNED.
+- Hugging Face files go through :mod:`repro.core.hub` instead.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
 import sys
 import time
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 CHUNK = 1 << 16  # bytes per write: at most this much is lost when a link drops
-COMMIT = re.compile(r"^[0-9a-f]{40}$")
-HF_HOST = "huggingface.co"
 
 
 class TransferError(OSError):
@@ -143,65 +135,3 @@ class ResumableDownloader:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-
-
-@dataclass(frozen=True)
-class HubFile:
-    """A file on the Hugging Face Hub, parsed from its ``resolve`` URL."""
-
-    repo_id: str
-    repo_type: str  # model | dataset
-    revision: str
-    filename: str
-
-    @property
-    def pinned(self) -> bool:
-        return bool(COMMIT.match(self.revision))
-
-    @property
-    def lock_key(self) -> str:
-        """Lock-file key under which the resolved commit of an unpinned revision is kept."""
-        return f"hf-revision:{self.repo_type}:{self.repo_id}@{self.revision}"
-
-
-def parse_hub_url(url: str | None) -> HubFile | None:
-    """``HubFile`` for ``https://huggingface.co/[datasets/]<org>/<name>/resolve/<rev>/<file>``."""
-    if not url:
-        return None
-    parts = urllib.parse.urlparse(url)
-    if parts.hostname != HF_HOST:
-        return None
-    segments = [urllib.parse.unquote(s) for s in parts.path.strip("/").split("/")]
-    repo_type = "model"
-    if segments and segments[0] == "datasets":
-        repo_type, segments = "dataset", segments[1:]
-    if len(segments) < 5 or segments[2] != "resolve":
-        return None
-    return HubFile("/".join(segments[:2]), repo_type, segments[3], "/".join(segments[4:]))
-
-
-#: ``(repo_id, repo_type, revision, filenames, dest) -> resolved commit``; tests inject one.
-HubDownload = Callable[[str, str, str, Sequence[str], Path], str]
-
-
-def hub_download(
-    repo_id: str, repo_type: str, revision: str, filenames: Sequence[str], dest: Path
-) -> str:
-    """Download ``filenames`` of a Hub repo at ``revision`` into ``dest``; return the commit.
-
-    An unpinned revision (a branch or tag) is resolved to its commit first, and the
-    files are fetched at that commit, so the files and the recorded commit agree.
-    """
-    from huggingface_hub import HfApi, snapshot_download
-
-    commit = revision
-    if not COMMIT.match(revision):
-        commit = HfApi().repo_info(repo_id, repo_type=repo_type, revision=revision).sha
-    snapshot_download(
-        repo_id,
-        repo_type=repo_type,
-        revision=commit,
-        allow_patterns=list(filenames),
-        local_dir=dest,
-    )
-    return commit
