@@ -6,9 +6,10 @@ steps x examples), the seconds one unit of that work took where it was measured
 (``seconds_per_unit`` on the CPU of a rehearsal/local run or a benchmark, with
 ``measured`` saying where), a fixed ``overhead_s`` (kernel start, imports, loading),
 and ``paper_scale`` (an expression too; ``rehearsal`` is true under a rehearsal
-profile): how much more one unit costs with the paper's model than with the
-stand-in it was measured on. ``paper_scale`` and the file's ``gpu_speedup`` are
-ASSUMPTIONS, labelled as such in the file and in every plan, until a GPU run is timed.
+profile, ``gpu`` when the job asks for a GPU): how much more one unit costs with the
+paper's model than with the stand-in it was measured on. ``paper_scale`` and the
+file's ``gpu_speedup`` are ASSUMPTIONS, labelled as such in the file and in every
+plan, until a GPU run is timed.
 
 Expressions are evaluated by a small whitelist interpreter (names, numbers, lists,
 ``+ - * / //``, comparisons, ``x if c else y``, subscripts, ``len sum max min`` and
@@ -188,7 +189,7 @@ def estimate_seconds(
     """
     if cost is None:
         return 0.0, model.default_overhead_s
-    names = {**model.constants, **params, "rehearsal": rehearsal}
+    names = {**model.constants, **params, "rehearsal": rehearsal, "gpu": gpus > 0}
     units = float(evaluate(cost.work, names))
     variable = units * cost.seconds_per_unit * float(evaluate(cost.paper_scale, names))
     if gpus > 0:
