@@ -10,19 +10,21 @@ Each ``data_manifests/*.yaml`` holds ``entries:``, a list of records:
   folder, ``url``, ``sha256`` or null when not known yet, ``size_bytes``).
 
 Fetching verifies every file; an unknown checksum is recorded in the data
-folder's lock file on first fetch and enforced afterwards. An existing good file
-is never overwritten and a bad download never replaces anything.
+folder's lock file on first fetch and enforced afterwards, and each file's size in
+``sizes.lock.json`` (disk planning). An existing good file is never overwritten and a
+bad download never replaces anything. Downloads go through pooch and the Hugging Face
+Hub client (:mod:`repro.core.fetchers`, :mod:`repro.core.hub`): resumable, with
+progress and retries.
 """
 
 from __future__ import annotations
 
 import hashlib
-import http.client
 import importlib
 import json
 import os
+import re
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,7 @@ from repro.core.paths import data_root, repo_root
 
 KINDS = ("synthetic", "dataset", "checkpoint", "embeddings")
 LOCK_NAME = "checksums.lock.json"
+SIZES_NAME = "sizes.lock.json"  # path -> bytes, recorded at first fetch (disk planning)
 CHUNK = 1 << 20
 
 
@@ -243,6 +246,24 @@ def record_checksums(root: Path, checksums: Mapping[str, str | None]) -> None:
     atomic_write_text(_lock_path(root), json.dumps(lock, indent=2, sort_keys=True) + "\n")
 
 
+def read_sizes(root: Path) -> dict[str, int]:
+    """File sizes recorded at first fetch (``path -> bytes``); empty when none."""
+    path = root / SIZES_NAME
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}: sizes file is not valid JSON ({exc})") from exc
+    return {str(k): int(v) for k, v in data.items() if isinstance(v, int)}
+
+
+def record_sizes(root: Path, sizes: Mapping[str, int]) -> None:
+    """Record ``path -> bytes`` pairs next to the lock file."""
+    merged = {**read_sizes(root), **sizes}
+    atomic_write_text(root / SIZES_NAME, json.dumps(merged, indent=2, sort_keys=True) + "\n")
+
+
 def _record_lock(root: Path, rel_path: str, sha: str) -> None:
     record_checksums(root, {rel_path: sha})
 
@@ -281,12 +302,43 @@ def verify_file(spec: FileSpec, root: Path, entry_name: str = "") -> str:
     return "ok"
 
 
-def fetch_file(spec: FileSpec, root: Path, entry_name: str = "") -> str:
+def _pooch_retrieve(spec: FileSpec, target: Path, expected: str | None, label: str, **kw) -> None:
+    """Download ``spec.url`` to ``target`` through pooch (verified before it is moved in)."""
+    import pooch
+    import requests
+
+    from repro.core.fetchers import ResumableDownloader, TransferError
+
+    pooch.get_logger().setLevel("WARNING")  # our one line per file is enough
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        pooch.retrieve(
+            spec.url,
+            known_hash=f"sha256:{expected}" if expected else None,
+            fname=target.name,
+            path=target.parent,
+            downloader=ResumableDownloader(partial, **kw),
+        )
+    except ValueError as exc:  # pooch: the hash differs; its temporary file is deleted
+        got = re.search(r"got ([0-9a-f]{64})", str(exc))
+        actual = got.group(1) if got else "?"
+        raise DataError(
+            f"{label}: downloaded sha256 {actual} does not match {expected}; nothing replaced"
+        ) from exc
+    except TransferError as exc:  # "interrupted (...)" or "failed: ..."
+        raise DataError(f"{label}: download from {spec.url} {exc}") from exc
+    except (OSError, requests.RequestException) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"{label}: download from {spec.url} failed: {reason}") from exc
+
+
+def fetch_file(spec: FileSpec, root: Path, entry_name: str = "", **download: Any) -> str:
     """Download one file unless a verified copy exists; return what happened.
 
-    The download goes to a temporary file next to the target and is renamed
-    into place only after its checksum verifies, so an interrupted or corrupt
-    download never replaces anything.
+    pooch downloads to a temporary file and moves it into place only after its
+    checksum verifies, so a corrupt download never replaces anything; an interrupted
+    transfer is kept as ``.<name>.part`` and resumed (``download``: options of
+    :class:`repro.core.fetchers.ResumableDownloader`, e.g. ``retries``, ``progress``).
     """
     target = root / spec.path
     label = f"{entry_name}: {target}" if entry_name else str(target)
@@ -300,34 +352,51 @@ def fetch_file(spec: FileSpec, root: Path, entry_name: str = "") -> str:
         raise DataError(f"{label}: missing and the manifest gives no url; place it by hand")
     check_url(spec.url)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.part")
-    digest = hashlib.sha256()
-    try:
-        with urllib.request.urlopen(spec.url, timeout=60) as response, open(tmp, "wb") as out:
-            length = response.headers.get("Content-Length")
-            received = 0
-            while chunk := response.read(CHUNK):
-                out.write(chunk)
-                digest.update(chunk)
-                received += len(chunk)
-        if length is not None and received != int(length):
-            raise DataError(
-                f"{label}: download from {spec.url} interrupted ({received} of {length} bytes)"
-            )
-        actual = digest.hexdigest()
-        expected = expected_sha(spec, root)
-        if expected is not None and actual != expected:
-            raise DataError(f"{label}: downloaded sha256 {actual} does not match {expected}")
-        os.replace(tmp, target)
-    except (OSError, http.client.HTTPException) as exc:
-        reason = "interrupted" if isinstance(exc, http.client.IncompleteRead) else "failed"
-        raise DataError(f"{label}: download from {spec.url} {reason}: {exc!r}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+    expected = expected_sha(spec, root)
+    _pooch_retrieve(spec, target, expected, label, **download)
+    record_sizes(root, {spec.path: target.stat().st_size})
     if expected is None:
-        _record_lock(root, spec.path, actual)
+        _record_lock(root, spec.path, file_sha256(target))
         return "fetched (checksum recorded in lock file)"
     return "fetched"
+
+
+def bytes_needed(entries: Iterable[Entry], root: Path) -> tuple[int, int]:
+    """(bytes of the missing files whose size is known, count of missing files of unknown size)."""
+    sizes = read_sizes(root)
+    known, unknown = 0, 0
+    for entry in entries:
+        for spec in entry.files:
+            if (root / spec.path).exists():
+                continue
+            size = spec.size_bytes if spec.size_bytes is not None else sizes.get(spec.path)
+            if size is None:
+                unknown += 1
+            else:
+                known += size
+    return known, unknown
+
+
+def check_free_space(entries: Iterable[Entry], root: Path | None = None) -> None:
+    """Refuse, with one line naming how much and where, when the data disk is too small.
+
+    Raises:
+        DataError: when the known sizes of the missing files exceed the free space.
+    """
+    import shutil
+
+    base = root or data_root()
+    needed, unknown = bytes_needed(list(entries), base)
+    probe = base
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if needed > free:
+        more = f" (+ {unknown} file(s) of unknown size)" if unknown else ""
+        raise DataError(
+            f"{base}: not enough free disk space: the fetch needs {needed / 1e9:.2f} GB{more}, "
+            f"{free / 1e9:.2f} GB free; free space or set $REPRO_DATA_DIR / --data-dir"
+        )
 
 
 def _member_target(dest: Path, name: str, archive: Path) -> Path:
@@ -365,14 +434,24 @@ def safe_extract(archive: Path, dest: Path) -> list[Path]:
     return [dest / m.name for m in members]
 
 
-def fetch(entry: Entry, root: Path | None = None) -> list[tuple[str, str]]:
-    """Fetch every file of ``entry`` into the data folder; returns (path, status) pairs."""
+def fetch(
+    entry: Entry, root: Path | None = None, hub_download: Any = None, **download: Any
+) -> list[tuple[str, str]]:
+    """Fetch every file of ``entry`` into the data folder; returns (path, status) pairs.
+
+    Hugging Face files go through the Hub client at a pinned commit, others through
+    pooch; a fetched archive (``extract: true``) is unpacked by :func:`safe_extract`.
+    """
+    from repro.core.hub import fetch_hub_files, parse_hub_url
+
     if entry.kind == "synthetic":
         return [(entry.name, "generated by notebooks; nothing to fetch")]
     base = root or data_root()
+    hub = [f for f in entry.files if parse_hub_url(f.url) is not None]
+    states = dict(fetch_hub_files(hub, base, entry.name, hub_download)) if hub else {}
     results = []
     for spec in entry.files:
-        state = fetch_file(spec, base, entry.name)
+        state = states.get(spec.path) or fetch_file(spec, base, entry.name, **download)
         if spec.extract and state.startswith("fetched"):
             archive = base / spec.path
             count = len(safe_extract(archive, archive.parent))

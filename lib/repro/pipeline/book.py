@@ -30,6 +30,7 @@ from repro.core.paths import repo_root
 from repro.pipeline.chapters import CHAPTERS_FILE, load_chapters
 from repro.pipeline.layout import Layout
 from repro.pipeline.pages import as_report
+from repro.pipeline.plan import plan_page
 from repro.pipeline.profiles import Profile
 from repro.pipeline.status_page import (
     REHEARSAL_BANNER,
@@ -136,6 +137,7 @@ def assemble(profile: Profile, layout: Layout, root: Path | None = None) -> Path
             atomic_write_text(index, f"# {titles.get(paper, paper)}\n\nNo prose yet.\n")
     atomic_write_text(src / "status.md", status_page(profile, layout, root))
     atomic_write_text(src / "performance.md", performance_page(root))
+    atomic_write_text(src / "plan.md", plan_page())
     toc = {
         "format": "jb-book",
         "root": "intro",
@@ -151,7 +153,12 @@ def assemble(profile: Profile, layout: Layout, root: Path | None = None) -> Path
             },
             {
                 "caption": "Reproduction",
-                "chapters": [{"file": "status"}, {"file": "performance"}, {"file": "running"}],
+                "chapters": [
+                    {"file": "status"},
+                    {"file": "performance"},
+                    {"file": "running"},
+                    {"file": "plan"},
+                ],
             },
         ],
     }

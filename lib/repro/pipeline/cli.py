@@ -63,6 +63,12 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--address", default=None, help="Ray cluster address for --executor ray (auto or HOST:PORT)"
     )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the jobs, their data and estimated cost (GPU-hours, wall time); run nothing",
+    )
+    parser.add_argument("--json", action="store_true", help="with --dry-run: the plan as JSON")
 
 
 def _add_wait_option(parser: argparse.ArgumentParser) -> None:
@@ -103,7 +109,18 @@ def _html_lock(args: argparse.Namespace):
     return folder_lock(build_root() / "book-html", args.wait, command=command, label=str(html))
 
 
+def _dry_run(args: argparse.Namespace) -> int:
+    """``--dry-run``: the plan (:mod:`repro.pipeline.plan`), without locks or execution."""
+    from repro.pipeline import plan
+
+    the_plan = plan.make_plan(load_profile(args.profile), args.jobs, args.only, args.parameter)
+    print(plan.dumps(the_plan) if args.json else plan.format_plan(the_plan))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.dry_run:
+        return _dry_run(args)
     with _profile_lock(args):
         return _run(args)
 
@@ -141,6 +158,8 @@ def _book(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    if args.dry_run:
+        return _dry_run(args)
     start = time.perf_counter()
     with _profile_lock(args):
         code = _run(args)  # a failing notebook does not stop the book: it shows a failure page
@@ -200,10 +219,13 @@ def cmd_data(args: argparse.Namespace) -> int:
     )
     if not names:
         raise ParameterError("repro data fetch: name at least one entry (see `repro data list`)")
-    failed = 0
     for name in names:
         if name not in entries:
             raise ManifestError(f"no data-manifest entry named '{name}' (see `repro data list`)")
+    if args.data_command == "fetch":  # refuse before anything is downloaded
+        manifests.check_free_space([entries[n] for n in names], data_dir)
+    failed = 0
+    for name in names:
         action = manifests.fetch if args.data_command == "fetch" else manifests.verify
         try:
             for path, state in action(entries[name], data_dir):
