@@ -10,6 +10,7 @@ a notebook (:func:`experiment_config`, :func:`generation_setups`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from repro.core.errors import InputError
 
@@ -34,6 +35,18 @@ def _check_archs(owner: str, field: str, archs: tuple[str, ...]) -> None:
 
 def _check_fractions(owner: str, field: str, values: tuple[float, ...]) -> None:
     _check(all(0.0 <= v < 1.0 for v in values), owner, field, values, "fractions in [0, 1)")
+
+
+class Method(StrEnum):
+    """Compression methods compared by the pruning notebook (defined here, torch-free, so that
+    validating a Config and starting the CLI never import torch)."""
+
+    FULL = "full"
+    NASH = "nash"
+    NASH_NO_DISTILL = "nash_no_distill"
+    COFI = "cofi"
+    DECODER_ONLY = "decoder_only"
+    ENCODER_ONLY = "encoder_only"
 
 
 @dataclass(frozen=True)
@@ -193,8 +206,6 @@ class PruningConfig:
     device: str = "auto"  # "auto" (cuda if available), "cpu" or "cuda"
 
     def __post_init__(self) -> None:
-        from repro.nash.methods import Method
-
         name = type(self).__name__
         _check(
             self.data_source in DATA_SOURCES,

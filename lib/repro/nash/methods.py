@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import pandas as pd
 import torch
@@ -29,6 +28,7 @@ from transformers import T5ForConditionalGeneration
 
 from repro.core.seeding import derive_seed
 from repro.nash.arch import count_parameters, random_t5, tiny_t5_config
+from repro.nash.config import Method
 from repro.nash.latency import GenerationSetup, measure
 from repro.nash.layers import select_decoder_layers, shorten_decoder
 from repro.nash.masks import DECODER_GROUPS, ENCODER_GROUPS, L0Masks
@@ -37,17 +37,6 @@ from repro.nash.prune import prune_model, structure
 from repro.nash.sparsity import achieved_sparsity, decoder_prunable, encoder_prunable
 from repro.nash.synthetic import Seq2SeqBatch, SyntheticTask, ids_to_text, make_dataset
 from repro.nash.train import DistillConfig, PruneConfig, finetune, greedy_decode, prune_train
-
-
-class Method(StrEnum):
-    """Compression methods compared on the synthetic task."""
-
-    FULL = "full"
-    NASH = "nash"
-    NASH_NO_DISTILL = "nash_no_distill"
-    COFI = "cofi"
-    DECODER_ONLY = "decoder_only"
-    ENCODER_ONLY = "encoder_only"
 
 
 @dataclass(frozen=True)
