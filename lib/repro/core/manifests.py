@@ -223,15 +223,24 @@ def _lock_path(root: Path) -> Path:
     return root / LOCK_NAME
 
 
-def read_lock(root: Path) -> dict[str, str]:
-    """Checksums recorded by earlier fetches (``path -> sha256``)."""
-    path = _lock_path(root)
+def read_json_file(path: Path, what: str, hint: str = "") -> Any:
+    """The JSON document at ``path`` (``{}`` when missing); a one-line DataError if broken.
+
+    Args:
+        what: names the file in the error, e.g. "lock file".
+        hint: what the user should do, appended to the error.
+    """
     if not path.is_file():
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: lock file is not valid JSON ({exc})") from exc
+        raise DataError(f"{path}: {what} is not valid JSON ({exc}){hint}") from exc
+
+
+def read_lock(root: Path) -> dict[str, str]:
+    """Checksums recorded by earlier fetches (``path -> sha256``)."""
+    data = read_json_file(_lock_path(root), "lock file")
     return {str(k): str(v) for k, v in data.items()}
 
 
@@ -248,13 +257,7 @@ def record_checksums(root: Path, checksums: Mapping[str, str | None]) -> None:
 
 def read_sizes(root: Path) -> dict[str, int]:
     """File sizes recorded at first fetch (``path -> bytes``); empty when none."""
-    path = root / SIZES_NAME
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: sizes file is not valid JSON ({exc})") from exc
+    data = read_json_file(root / SIZES_NAME, "sizes file")
     return {str(k): int(v) for k, v in data.items() if isinstance(v, int)}
 
 

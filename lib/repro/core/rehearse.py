@@ -22,7 +22,7 @@ from typing import Any
 
 from repro.core import manifests
 from repro.core.atomic import atomic_write_text
-from repro.core.manifests import DataError, Entry
+from repro.core.manifests import DataError, Entry, read_json_file
 from repro.core.paths import build_root
 
 #: Stand-in writer module per data-manifest file (its stem), imported only when needed.
@@ -63,13 +63,9 @@ def default_dest() -> Path:
 
 def read_record(dest: Path) -> dict[str, Any]:
     """The folder's ``rehearsal.json`` (empty when the folder holds no stand-ins)."""
-    path = Path(dest) / RECORD_NAME
-    if not path.is_file():
-        return {}
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: not valid JSON ({exc}); delete the folder and rehearse") from exc
+    doc = read_json_file(
+        Path(dest) / RECORD_NAME, "rehearsal record", "; delete the folder and rehearse"
+    )
     return doc if isinstance(doc, dict) else {}
 
 
