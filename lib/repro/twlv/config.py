@@ -163,3 +163,104 @@ class EvaluateConfig:
         if self.protocol not in protocols:
             raise ValueError(f"protocol={self.protocol!r}: expected one of {protocols}")
         _check_positive(knn_k=self.knn_k, attentive_epochs=self.attentive_epochs)
+
+
+# --- twlv_i/temporal_localization (Tables 9, 10, 12 and Fig. 5, mechanism tier) ---
+#: Feature names beyond the benchmark encoders: "a+b" concatenates encoders, "oracle" is the
+#: label-derived positive control (noisy one-hot of each window's class).
+ORACLE = "oracle"
+
+
+def _check_temporal_encoders(encoders: tuple[str, ...]) -> None:
+    parts = [p for name in encoders if name != ORACLE for p in name.split("+")]
+    unknown = sorted(set(parts) - set(ENCODERS))
+    if unknown or not encoders:
+        raise ValueError(
+            f"encoders {list(encoders)}: expected names from {list(ENCODERS)}, joined with '+', "
+            f"or {ORACLE!r}"
+        )
+
+
+@dataclass(frozen=True)
+class TemporalLocalizationConfig:
+    """``twlv_i/temporal_localization``: TAS (Table 12, Fig. 5) and TAL (Tables 9-10) offline.
+
+    The release's recipes (Table 7: ASFormer 120 epochs, ActionFormer 45 / 10 epochs) are for
+    real features; these sizes are for synthetic streams on one CPU thread.
+    """
+
+    # data
+    seeds: tuple[int, ...] = (0, 1, 2)  # seeds of streams, encoders and models (paired by seed)
+    n_train_streams: int = 32  # training streams per seed
+    n_test_streams: int = 16  # test streams per seed
+    stream_windows: int = 64  # windows (feature steps) per stream
+    frames_per_window: int = 8  # frames per window; one embedding per window
+    frame_size: int = 32  # frame height and width, pixels
+    action_median: float = 8.0  # median action length, windows (log-normal)
+    action_sigma: float = 0.5  # sigma of log action length
+    background_median: float = 4.0  # median background gap, windows (log-normal)
+    background_sigma: float = 0.6  # sigma of log background gap
+    background_prob: float = 0.8  # chance that a background gap precedes an action
+    # features
+    encoders: tuple[str, ...] = ("image", "motion", "videomae", "image+motion", ORACLE)  # frozen
+    mae_steps: int = 200  # self-supervised steps of the video transformer (as the benchmark)
+    mae_windows: int = 1024  # unlabelled training windows the video transformer sees
+    oracle_noise: float = 0.5  # std of the Gaussian noise on the oracle's one-hot features
+    # segmentation (TAS, Table 12)
+    tas_channels: int = 24  # channels of the two-stage dilated TCN
+    tas_layers: int = 5  # dilated layers per stage (dilations 1 .. 16)
+    tas_stages: int = 2  # stages (the second refines the first's probabilities)
+    tas_epochs: int = 60  # full-batch Adam steps
+    tas_lr: float = 0.01  # Adam learning rate
+    # localisation (TAL, Tables 9-10)
+    tal_channels: int = 24  # channels of the single-scale anchor-free head
+    tal_layers: int = 4  # dilated layers (dilations 1 .. 8)
+    tal_epochs: int = 60  # full-batch AdamW steps
+    tal_lr: float = 0.01  # AdamW learning rate
+    nms_sigma: float = 0.5  # Gaussian Soft-NMS width (release: THUMOS 0.5, ANet 0.75)
+    max_segments: int = 100  # detections kept per stream (release: THUMOS 200, ANet 100)
+    thumos_tious: tuple[float, ...] = (0.3, 0.4, 0.5, 0.6, 0.7)  # Table 9 thresholds
+    anet_tious: tuple[float, ...] = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)  # T10
+    # figure
+    fig5_streams: tuple[int, ...] = (0, 1)  # test streams drawn as colour bars (first seed)
+    # system
+    num_threads: int = 1  # torch threads, 0 keeps the torch default
+
+    def __post_init__(self) -> None:
+        if not self.seeds:
+            raise ValueError("seeds is empty: expected at least one seed")
+        _check_temporal_encoders(self.encoders)
+        _check_positive(
+            n_train_streams=self.n_train_streams,
+            n_test_streams=self.n_test_streams,
+            stream_windows=self.stream_windows,
+            frame_size=self.frame_size,
+            action_median=self.action_median,
+            background_median=self.background_median,
+            mae_windows=self.mae_windows,
+            tas_channels=self.tas_channels,
+            tas_layers=self.tas_layers,
+            tas_stages=self.tas_stages,
+            tas_epochs=self.tas_epochs,
+            tas_lr=self.tas_lr,
+            tal_channels=self.tal_channels,
+            tal_layers=self.tal_layers,
+            tal_epochs=self.tal_epochs,
+            tal_lr=self.tal_lr,
+            nms_sigma=self.nms_sigma,
+            max_segments=self.max_segments,
+        )
+        if self.frames_per_window < 4:
+            raise ValueError(f"frames_per_window={self.frames_per_window}: expected >= 4")
+        if not 0.0 <= self.background_prob <= 1.0:
+            raise ValueError(f"background_prob={self.background_prob}: expected 0..1")
+        if min(self.action_sigma, self.background_sigma, self.oracle_noise, self.mae_steps) < 0:
+            raise ValueError("action_sigma, background_sigma, oracle_noise, mae_steps must be >= 0")
+        for name in ("thumos_tious", "anet_tious"):
+            values = getattr(self, name)
+            if not values or not all(0.0 < v <= 1.0 for v in values):
+                raise ValueError(f"{name}={list(values)}: expected thresholds in (0, 1]")
+        bad = [i for i in self.fig5_streams if not 0 <= i < self.n_test_streams]
+        if bad:
+            raise ValueError(f"fig5_streams {bad}: expected indices below n_test_streams")
+# --- end twlv_i/temporal_localization ---
