@@ -263,4 +263,6 @@ class TemporalLocalizationConfig:
         bad = [i for i in self.fig5_streams if not 0 <= i < self.n_test_streams]
         if bad:
             raise ValueError(f"fig5_streams {bad}: expected indices below n_test_streams")
+
+
 # --- end twlv_i/temporal_localization ---

@@ -90,7 +90,7 @@ class DurationModel:
             if background
             else (self.action_median, self.action_sigma)
         )
-        return max(self.minimum, int(round(rng.lognormal(np.log(median), sigma))))
+        return max(self.minimum, round(rng.lognormal(np.log(median), sigma)))
 
 
 def sample_segments(
@@ -179,9 +179,7 @@ def generate_streams(
         int64[n, n_windows], ``segments`` (per stream, ``(label, start, end)`` in windows).
     """
     segments = [sample_segments(n_windows, durations, rng) for _ in range(n)]
-    frames = np.stack(
-        [render_stream(s, n_windows, frames_per_window, size, rng) for s in segments]
-    )
+    frames = np.stack([render_stream(s, n_windows, frames_per_window, size, rng) for s in segments])
     labels = np.stack([labels_from_segments(s, n_windows) for s in segments])
     return {"frames": frames, "labels": labels, "segments": segments}
 

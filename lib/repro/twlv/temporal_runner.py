@@ -40,7 +40,7 @@ def duration_model(cfg: TemporalLocalizationConfig) -> st.DurationModel:
 
 
 def make_streams(cfg: TemporalLocalizationConfig, seed: int) -> dict[str, dict]:
-    """``train`` and ``test`` streams of one seed (see :func:`repro.twlv.streams.generate_streams`)."""
+    """``train`` and ``test`` streams of one seed (:func:`repro.twlv.streams.generate_streams`)."""
     rng = np.random.default_rng(seed)
     shape = (cfg.stream_windows, cfg.frames_per_window, cfg.frame_size)
     return {

@@ -99,9 +99,7 @@ def stream_statistics(segments: list[list[tuple[int, int, int]]], n_windows: int
     return pd.DataFrame(rows)
 
 
-def headline(
-    results: pd.DataFrame, encoders: tuple[str, ...] = PROSE_FEATURES
-) -> dict[str, float]:
+def headline(results: pd.DataFrame, encoders: tuple[str, ...] = PROSE_FEATURES) -> dict[str, float]:
     """Mean over seeds of the numbers the prose quotes, keyed for glue (NaN where not run)."""
     means = results.groupby(["task", "subset", "metric", "encoder"])["value"].mean()
     picks = {
