@@ -210,12 +210,12 @@ class TemporalLocalizationConfig:
     tas_channels: int = 24  # channels of the two-stage dilated TCN
     tas_layers: int = 5  # dilated layers per stage (dilations 1 .. 16)
     tas_stages: int = 2  # stages (the second refines the first's probabilities)
-    tas_epochs: int = 60  # full-batch Adam steps
+    tas_epochs: int = 50  # full-batch Adam steps
     tas_lr: float = 0.01  # Adam learning rate
     # localisation (TAL, Tables 9-10)
     tal_channels: int = 24  # channels of the single-scale anchor-free head
     tal_layers: int = 4  # dilated layers (dilations 1 .. 8)
-    tal_epochs: int = 60  # full-batch AdamW steps
+    tal_epochs: int = 50  # full-batch AdamW steps
     tal_lr: float = 0.01  # AdamW learning rate
     nms_sigma: float = 0.5  # Gaussian Soft-NMS width (release: THUMOS 0.5, ANet 0.75)
     max_segments: int = 100  # detections kept per stream (release: THUMOS 200, ANet 100)
