@@ -11,14 +11,17 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-#: Background is light grey, as in the paper's Fig. 5; actions take tab10's colours.
+#: Background is light grey, as in the paper's Fig. 5; actions take tab10's colours except
+#: its grey (index 7), which would read as background.
 BACKGROUND_COLOUR = (0.88, 0.88, 0.88, 1.0)
+_ACTION_COLOURS = (0, 1, 2, 3, 4, 5, 6, 8, 9)
 
 
 def class_colours(n_classes: int) -> ListedColormap:
-    """Colour map: class 0 (background) grey, classes 1.. in tab10 order."""
+    """Colour map: class 0 (background) light grey, classes 1.. in tab10 order without grey."""
     tab = plt.get_cmap("tab10")
-    return ListedColormap([BACKGROUND_COLOUR] + [tab(i % 10) for i in range(n_classes - 1)])
+    picks = [_ACTION_COLOURS[i % len(_ACTION_COLOURS)] for i in range(n_classes - 1)]
+    return ListedColormap([BACKGROUND_COLOUR] + [tab(i) for i in picks])
 
 
 def plot_segmentation_bars(
