@@ -128,7 +128,7 @@ def test_table4_beside_the_encoded_protocol_is_computed(setup):
     assert list(zip(differ["probe"], differ["dataset"], differ["setting"], strict=True)) == [
         ("linear", "K400", "learning rate")
     ]
-    assert differ["paper"].iat[0] == 0.2 and differ["ours"].iat[0] == 0.1
+    assert (differ["paper"].iat[0], differ["ours"].iat[0]) == ("0.2", "0.1")
 
 
 def _row(source, model, backbone, value, dataset="D", metric="top1", dagger=False):

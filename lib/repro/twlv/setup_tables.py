@@ -132,18 +132,20 @@ def probe_protocol_comparison(setup: pd.DataFrame) -> pd.DataFrame:
     :func:`repro.twlv.attentive.attentive_protocol` (attentive, AP) with their defaults.
 
     Returns:
-        Columns probe, dataset, setting, paper, ours, equal (``paper`` and ``ours`` as
-        numbers; ``equal`` computed with a relative tolerance of 1e-9).
+        Columns probe, dataset, setting, paper, ours (both as short text, ``"1e-05"``) and
+        equal (computed on the numbers, relative tolerance 1e-9; False where the paper
+        prints nothing).
     """
     from repro.twlv.attentive import attentive_protocol
     from repro.twlv.linear import paper_protocol
 
     records = []
-    for dataset, key in PROTOCOL_KEYS.items():
-        for probe, prefix, protocol in (
-            ("linear", "LP", paper_protocol(key)),
-            ("attentive", "AP", attentive_protocol(key)),
-        ):
+    for probe, prefix, encoded in (
+        ("linear", "LP", paper_protocol),
+        ("attentive", "AP", attentive_protocol),
+    ):
+        for dataset, key in PROTOCOL_KEYS.items():
+            protocol = encoded(key)
             ours = {
                 "epochs": protocol.epochs,
                 "learning rate": protocol.lrs[0],
@@ -159,8 +161,8 @@ def probe_protocol_comparison(setup: pd.DataFrame) -> pd.DataFrame:
                         "probe": probe,
                         "dataset": dataset,
                         "setting": setting,
-                        "paper": paper,
-                        "ours": float(value),
+                        "paper": "" if math.isnan(paper) else format(paper, "g"),
+                        "ours": format(value, "g"),
                         "equal": bool(math.isclose(paper, float(value), rel_tol=1e-9)),
                     }
                 )
