@@ -1,0 +1,96 @@
+"""``repro twlv tas-metrics`` and ``repro twlv tal-metrics``: score your own outputs.
+
+Both commands read files in the layouts the TWLV-I release ships and compute the numbers
+its evaluation code would (:mod:`repro.twlv.tas_metrics`, :mod:`repro.twlv.tal_metrics`).
+The functions here return the text to print, so that tests call them directly.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from repro.core.errors import InputError
+from repro.twlv import localization_io, segmentation_io
+from repro.twlv.tal_metrics import detection_map
+from repro.twlv.tas_metrics import segmentation_scores
+
+
+def _finite_or_none(value: float) -> float | None:
+    """NaN -> None, so that ``--json`` stays valid JSON (the release's 0/0 Edit)."""
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def tas_metrics_command(
+    gt_dir: str | Path,
+    pred_dir: str | Path,
+    background: Sequence[str],
+    split: str | Path | None = None,
+    as_json: bool = False,
+) -> str:
+    """Accuracy, Edit and F1@{10,25,50} of the predictions in ``pred_dir``.
+
+    Args:
+        gt_dir: Folder of ``<video>.txt`` ground truth (the release's ``groundTruth/``).
+        pred_dir: Folder of ``<video>.txt`` predictions, one action name per frame.
+        background: Names left out of Edit and F1 (the release: ``background``).
+        split: Optional split bundle; then exactly its videos are scored (each needs a
+            prediction), else every prediction file is scored (each needs ground truth).
+        as_json: Return JSON instead of a text line.
+    """
+    pred_dir = Path(pred_dir)
+    videos = segmentation_io.read_split(split) if split is not None else None
+    preds = segmentation_io.read_label_folder(pred_dir, videos)
+    gts = segmentation_io.read_label_folder(gt_dir, list(preds))
+    for video, gt in gts.items():
+        if len(preds[video]) < len(gt):
+            raise InputError(
+                f"{pred_dir / (video + '.txt')}: {len(preds[video])} frames, expected at least "
+                f"{len(gt)} (the ground truth's length)"
+            )
+    scores = segmentation_scores(list(gts.values()), [preds[v] for v in gts], background)
+    if as_json:
+        out = {"videos": len(gts), "background": list(background)}
+        out.update({k: _finite_or_none(v) for k, v in scores.items()})
+        return json.dumps(out, indent=2)
+    return f"{len(gts)} videos: " + "  ".join(f"{k} {v:.2f}" for k, v in scores.items())
+
+
+def tal_metrics_command(
+    gt_json: str | Path,
+    pred_json: str | Path,
+    tiou: Sequence[float],
+    subset: str | None = None,
+    as_json: bool = False,
+) -> str:
+    """mAP at each tIoU threshold and their average (fractions in JSON, percent in text).
+
+    Args:
+        gt_json: Annotations in the release layout (``database -> video -> annotations``).
+        pred_json: Detections (``database``) or ActivityNet results (``results``).
+        tiou: tIoU thresholds.
+        subset: Score only ground truth of this subset (e.g. ``test`` for THUMOS14).
+        as_json: Return JSON instead of text lines.
+    """
+    if not tiou or any(not 0 < t <= 1 for t in tiou):
+        raise InputError(f"--tiou {list(tiou)}: expected thresholds in (0, 1]")
+    ground_truth, names = localization_io.read_annotations(gt_json, subset)
+    predictions = localization_io.read_detections(pred_json, names)
+    result = detection_map(ground_truth, predictions, tiou)
+    if as_json:
+        out = {
+            "tiou": result["tiou"],
+            "mAP": result["mAP"],
+            "average": result["average"],
+            "videos": int(ground_truth["video_id"].nunique()),
+            "instances": len(ground_truth),
+            "predictions": len(predictions),
+            "subset": subset,
+            "per_class": {str(k): v for k, v in result["per_class"].items()},
+        }
+        return json.dumps(out, indent=2)
+    lines = [f"tIoU {t:.2f}: mAP {m * 100:.2f} %" for t, m in zip(tiou, result["mAP"], strict=True)]
+    lines.append(f"average mAP: {result['average'] * 100:.2f} %")
+    return "\n".join(lines)
