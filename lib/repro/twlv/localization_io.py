@@ -32,6 +32,8 @@ import pandas as pd
 
 from repro.core.errors import InputError
 
+#: Where manifest entry ``twlv_i_tal_annotations_thumos14`` puts its file (data-folder relative).
+THUMOS_ANNOTATIONS = "twlv_i/annotations/thumos14.json"
 #: Feature windows of the release's configs: (clip length s, overlap ratio).
 WINDOWS = {"THUMOS14": (0.5, 0.75), "ActivityNet_1.3": (0.5, 0.5)}
 #: Annotation subset -> feature folder, as the release's dataset classes map them.

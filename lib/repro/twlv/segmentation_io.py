@@ -26,10 +26,35 @@ from repro.core.errors import InputError
 
 #: Datasets of the release and the label sub-sampling its ``main.py`` applies.
 SAMPLE_RATE = {"50Salads": 2, "GTEA": 1, "Breakfast": 1}
+#: The release commit the data manifest pins, and the top folder of its GitHub archive.
+RELEASE_COMMIT = "4efffd37bee3ba8ee75b98cd3409108570027c46"
+ARCHIVE_TOP = f"video-embeddings-evaluation-framework-{RELEASE_COMMIT}"
 
 
 class SegmentationFormatError(InputError):
     """A segmentation file does not have the release's layout; names the file and line."""
+
+
+def annotations_dir(data_dir: str | Path, dataset: str) -> Path:
+    """``annotations/<dataset>`` in the unpacked archive of entry ``twlv_i_tas_annotations``."""
+    if dataset not in SAMPLE_RATE:
+        raise ValueError(f"dataset {dataset!r}: expected one of {sorted(SAMPLE_RATE)}")
+    top = Path(data_dir) / "twlv_i" / "release" / ARCHIVE_TOP
+    return top / "temporal_action_segmentation" / "annotations" / dataset
+
+
+def feature_file(folder: str | Path, video: str) -> Path:
+    """``<video>_c.npy`` in ``folder``, or in its ``train/`` or ``val/`` subfolder.
+
+    The release's code reads ``<embeddings_dir>/<video>_c.npy`` while its README calls
+    ``embeddings_dir`` the parent of ``train/``; both layouts are accepted.
+    """
+    folder = Path(folder)
+    for candidate in (folder, folder / "train", folder / "val"):
+        path = candidate / f"{video}_c.npy"
+        if path.is_file():
+            return path
+    raise SegmentationFormatError(f"{folder}: no {video}_c.npy (nor under train/ or val/)")
 
 
 def _read_text(path: Path) -> str:
