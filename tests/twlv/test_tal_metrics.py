@@ -11,6 +11,8 @@ on the shipped THUMOS14 test annotations agreed to the last bit (``==``).
 
 import argparse
 import json
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -174,3 +176,30 @@ def test_cli_defaults_and_one_line_errors(tmp_path):
         tal_metrics_command(g, p, [0.5], subset="train")
     with pytest.raises(InputError, match=r"--tiou \[1\.5\]"):
         tal_metrics_command(g, p, [1.5])
+
+
+def test_repro_command_prints_one_line_and_exits_2(tmp_path):
+    gt_file = tmp_path / "gt.json"
+    gt_file.write_text(json.dumps({"database": {"v": {"annotations": [
+        {"segment": [1, 1], "label_id": 0}]}}}))  # fmt: skip
+    pred_file = tmp_path / "pred.json"
+    pred_file.write_text(json.dumps({"database": {}}))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "repro.pipeline.cli",
+            "twlv",
+            "tal-metrics",
+            str(gt_file),
+            str(pred_file),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert (
+        proc.stderr.strip().count("\n") == 0 and "gt.json: ground truth: no instance" in proc.stderr
+    )

@@ -78,7 +78,10 @@ def tal_metrics_command(
         raise InputError(f"--tiou {list(tiou)}: expected thresholds in (0, 1]")
     ground_truth, names = localization_io.read_annotations(gt_json, subset)
     predictions = localization_io.read_detections(pred_json, names)
-    result = detection_map(ground_truth, predictions, tiou)
+    try:
+        result = detection_map(ground_truth, predictions, tiou)
+    except ValueError as err:  # e.g. every instance has zero length
+        raise InputError(f"{gt_json}: {err}") from err
     if as_json:
         out = {
             "tiou": result["tiou"],
