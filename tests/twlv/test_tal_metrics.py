@@ -115,7 +115,9 @@ def _files(tmp_path, layout):
             {"segment": [20, 30], "label_id": 0, "label": "Jump"}]},
         "v2": {"subset": "Test", "annotations": [
             {"segment": [0, 4], "label_id": 1, "label": "Run"}]},
-        "v3": {"subset": "Validation", "annotations": [{"segment": [0, 4], "label_id": 1}]},
+        "v3": {"subset": "Validation", "annotations": [
+            {"segment": [0, 4], "label_id": 1},
+            {"segment": [5, 9], "label_id": 2, "label": "Swim"}]},
     }  # fmt: skip
     dets = [
         ("v1", 0, 10, 0, 0.9),
@@ -146,9 +148,18 @@ def test_command_reads_both_prediction_layouts(tmp_path, layout):
     g, p = _files(tmp_path, layout)
     out = json.loads(tal_metrics_command(g, p, [0.3, 0.5, 0.7, 0.9], subset="test", as_json=True))
     assert out["mAP"] == [0.4166666716337204] * 3 + [0.25] and out["videos"] == 2
-    # without --subset the Validation video's instance is one more missed class-1 instance
+    # a class named only in another subset maps to its id (2), a label without ground truth
+    # in the scored subset: ignored (release, label_id 2 added to the detections: unchanged)
+    if layout == "results":
+        doc = json.loads(p.read_text())
+        doc["results"]["v1"].append({"segment": [0, 10], "label": "Swim", "score": 1.0})
+        p.write_text(json.dumps(doc))
+        again = tal_metrics_command(g, p, [0.3, 0.5, 0.7, 0.9], subset="test", as_json=True)
+        assert json.loads(again)["mAP"] == out["mAP"]
+    # without --subset v3 adds a missed class-1 instance and class 2 (no detection): AP
+    # [0.8333, 0, 0] -> 0.2778 (release on the same files: 0.2777777810891469)
     every = json.loads(tal_metrics_command(g, p, [0.5], as_json=True))
-    assert every["instances"] == 4 and every["mAP"] == [0.4166666716337204]
+    assert every["instances"] == 5 and every["mAP"] == [0.2777777810891469]
     assert "average mAP: 37.50 %" in tal_metrics_command(g, p, [0.3, 0.5, 0.7, 0.9], "test")
 
 
@@ -158,10 +169,8 @@ def test_cli_defaults_and_one_line_errors(tmp_path):
     args = parser.parse_args(["twlv", "tal-metrics", "g.json", "p.json", "--json"])
     assert args.tiou == pytest.approx(list(THUMOS_TIOU)) and args.func is cli.handle_tal_metrics
     g, p = _files(tmp_path, "results")
-    p.write_text(
-        json.dumps({"results": {"v1": [{"segment": [0, 1], "label": "Swim", "score": 1}]}})
-    )
-    with pytest.raises(InputError, match=r"pred\.json: results\['v1'\]\[0\]\.label 'Swim' is not"):
+    p.write_text(json.dumps({"results": {"v1": [{"segment": [0, 1], "label": "Fly", "score": 1}]}}))
+    with pytest.raises(InputError, match=r"pred\.json: results\['v1'\]\[0\]\.label 'Fly' is not"):
         tal_metrics_command(g, p, [0.5])
     p.write_text(json.dumps({"database": {"v1": [{"segment": [0], "label_id": 0, "scores": 1}]}}))
     with pytest.raises(InputError, match=r"pred\.json: database\['v1'\]\[0\] field 'segment'"):

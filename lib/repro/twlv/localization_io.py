@@ -112,7 +112,7 @@ def read_annotations(
     Returns:
         ``(ground_truth, names)``: a frame with columns ``video_id, t_start, t_end,
         label`` (label = ``label_id``) in file order, and class name -> id from the
-        annotations' optional ``label`` fields.
+        annotations' optional ``label`` fields (from every subset).
     """
     path = Path(path)
     _, database = _top(read_json(path), path, ("database",))
@@ -121,11 +121,11 @@ def read_annotations(
         where = f"database['{video}']"
         if not isinstance(record, Mapping) or not isinstance(record.get("annotations"), list):
             raise LocalizationFormatError(f"{path}: {where} needs field 'annotations' (a list)")
-        if subset is not None:
-            if not isinstance(record.get("subset"), str):
-                raise LocalizationFormatError(f"{path}: {where} needs field 'subset' (a string)")
-            if record["subset"].lower() != subset.lower():
-                continue
+        if subset is not None and not isinstance(record.get("subset"), str):
+            raise LocalizationFormatError(f"{path}: {where} needs field 'subset' (a string)")
+        # names from every subset, so that a class missing from the scored subset still maps
+        # to its id (and is then a label without ground truth, as in the release)
+        chosen = subset is None or record["subset"].lower() == subset.lower()
         for i, event in enumerate(record["annotations"]):
             start, end = _segment(event, path, f"{where}.annotations[{i}]")
             if "label_id" not in event:
@@ -135,7 +135,8 @@ def read_annotations(
             label = _integer(event["label_id"], path, f"{where}.annotations[{i}].label_id")
             if isinstance(event.get("label"), str):
                 names[event["label"]] = label
-            rows.append((str(video), start, end, label))
+            if chosen:
+                rows.append((str(video), start, end, label))
     frame = pd.DataFrame(rows, columns=["video_id", "t_start", "t_end", "label"])
     if frame.empty:
         chosen = f" of subset '{subset}'" if subset is not None else ""
