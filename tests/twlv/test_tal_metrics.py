@@ -163,12 +163,17 @@ def test_command_reads_both_prediction_layouts(tmp_path, layout):
     assert "average mAP: 37.50 %" in tal_metrics_command(g, p, [0.3, 0.5, 0.7, 0.9], "test")
 
 
-def test_cli_defaults_and_one_line_errors(tmp_path):
+def test_cli_defaults_and_one_line_errors(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     cli.add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["twlv", "tal-metrics", "g.json", "p.json", "--json"])
-    assert args.tiou == pytest.approx(list(THUMOS_TIOU)) and args.func is cli.handle_tal_metrics
     g, p = _files(tmp_path, "results")
+    # the presets are the release's linspace values exactly (0.39999999999999997, not 0.4)
+    for extra, expected in (([], THUMOS_TIOU), (["--preset", "anet"], ANET_TIOU)):
+        args = parser.parse_args(["twlv", "tal-metrics", str(g), str(p), "--json", *extra])
+        assert args.func(args) == 0
+        assert json.loads(capsys.readouterr().out)["tiou"] == list(expected)
+    args = parser.parse_args(["twlv", "tal-metrics", str(g), str(p), "--tiou", "0.5", "--json"])
+    assert args.func(args) == 0 and json.loads(capsys.readouterr().out)["tiou"] == [0.5]
     p.write_text(json.dumps({"results": {"v1": [{"segment": [0, 1], "label": "Fly", "score": 1}]}}))
     with pytest.raises(InputError, match=r"pred\.json: results\['v1'\]\[0\]\.label 'Fly' is not"):
         tal_metrics_command(g, p, [0.5])

@@ -135,8 +135,12 @@ def test_cli_parses_background_and_fails_with_one_line(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     cli.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["twlv", "tas-metrics", "g", "p", "--json"])
-    assert args.background == ["background"] and args.func is cli.handle_tas_metrics
+    assert args.background is None and args.func is cli.handle_tas_metrics  # -> the release's
     assert parser.parse_args(["twlv", "tas-metrics", "g", "p", "--background"]).background == []
+    gap = _write(tmp_path / "gap", {"v": ["a"] * 3 + [B] + ["a"] * 3})
+    whole = _write(tmp_path / "whole", {"v": ["a"] * 7})
+    args = parser.parse_args(["twlv", "tas-metrics", str(gap), str(whole), "--json"])
+    assert args.func(args) == 0 and json.loads(capsys.readouterr().out)["edit"] == 50.0
     gt = _write(tmp_path / "gt", {"v": list("aabb")})
     pred = _write(tmp_path / "pred", {"v": list("aa")})
     with pytest.raises(InputError, match=r"pred/v\.txt: 2 frames, expected at least 4"):

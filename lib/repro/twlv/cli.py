@@ -75,7 +75,7 @@ def add_metrics_parsers(sub: argparse._SubParsersAction) -> None:
     tas.add_argument(
         "--background",
         nargs="*",
-        default=["background"],
+        default=None,
         metavar="NAME",
         help="labels left out of Edit and F1 (default: background, as the release; "
         "give the flag alone for none)",
@@ -95,11 +95,14 @@ def add_metrics_parsers(sub: argparse._SubParsersAction) -> None:
     tal.add_argument("gt_json", metavar="GT.json")
     tal.add_argument("pred_json", metavar="PRED.json")
     tal.add_argument(
-        "--tiou",
-        nargs="+",
-        type=float,
-        default=[0.3, 0.4, 0.5, 0.6, 0.7],
-        help="tIoU thresholds (default THUMOS14's 0.3..0.7; ActivityNet: 0.5 0.55 .. 0.95)",
+        "--tiou", nargs="+", type=float, default=None, help="tIoU thresholds (overrides --preset)"
+    )
+    tal.add_argument(
+        "--preset",
+        choices=["thumos", "anet"],
+        default="thumos",
+        help="the release's thresholds: thumos = linspace(0.3, 0.7, 5), "
+        "anet = linspace(0.5, 0.95, 10) (default thumos)",
     )
     tal.add_argument("--subset", default=None, help="score only this subset (e.g. test)")
     tal.add_argument("--json", action="store_true", help="print machine-readable JSON")
@@ -109,14 +112,18 @@ def add_metrics_parsers(sub: argparse._SubParsersAction) -> None:
 def handle_tas_metrics(args: argparse.Namespace) -> int:
     """Print :func:`repro.twlv.metrics_commands.tas_metrics_command`."""
     from repro.twlv.metrics_commands import tas_metrics_command
+    from repro.twlv.tas_metrics import RELEASE_BACKGROUND
 
-    print(tas_metrics_command(args.gt_dir, args.pred_dir, args.background, args.split, args.json))
+    background = RELEASE_BACKGROUND if args.background is None else args.background
+    print(tas_metrics_command(args.gt_dir, args.pred_dir, background, args.split, args.json))
     return 0
 
 
 def handle_tal_metrics(args: argparse.Namespace) -> int:
     """Print :func:`repro.twlv.metrics_commands.tal_metrics_command`."""
     from repro.twlv.metrics_commands import tal_metrics_command
+    from repro.twlv.tal_metrics import ANET_TIOU, THUMOS_TIOU
 
-    print(tal_metrics_command(args.gt_json, args.pred_json, args.tiou, args.subset, args.json))
+    tiou = args.tiou or {"thumos": THUMOS_TIOU, "anet": ANET_TIOU}[args.preset]
+    print(tal_metrics_command(args.gt_json, args.pred_json, tiou, args.subset, args.json))
     return 0
