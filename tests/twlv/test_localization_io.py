@@ -106,5 +106,5 @@ def test_command_scores_the_standin_split(data, tmp_path):
     pred.mkdir()
     for video in sio.read_split(split):
         (pred / f"{video}.txt").write_text((folder / "groundTruth" / f"{video}.txt").read_text())
-    out = json.loads(tas_metrics_command(folder / "groundTruth", pred, [], split, as_json=True))
+    out = json.loads(tas_metrics_command(folder / "groundTruth", pred, [], [split], as_json=True))
     assert out["videos"] == 2 and out["accuracy"] == 100.0 and out["edit"] == 100.0

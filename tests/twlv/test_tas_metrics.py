@@ -5,9 +5,10 @@ twelvelabs-io/video-embeddings-evaluation-framework at 4efffd3) was copied to a 
 outside this repository and its ``func_eval`` run on each case below, written as a
 one-split dataset (groundTruth/*.txt, mapping.txt, a test bundle), with predictions as the
 numpy string arrays its ``predict`` builds. Every number was also worked out by hand (the
-comments give the arithmetic). Beyond these cases, 357 random cases and split 1 of the
-shipped GTEA, 50Salads and Breakfast ground truth with perturbed predictions agreed to the
-last bit (``==``); the release crashes on a background-only ground truth with non-background
+comments give the arithmetic). Beyond these cases, 357 random cases, split 1 of the
+shipped GTEA, 50Salads and Breakfast ground truth with perturbed predictions, and all
+splits of GTEA (4) and 50Salads (5) through the release's ``eval`` agreed to the last bit
+(``==``); the release crashes on a background-only ground truth with non-background
 predictions, which is documented in the module instead.
 """
 
@@ -125,8 +126,18 @@ def test_command_reads_folders_and_prints_json(tmp_path):
     assert out["videos"] == 2 and out["f1@50"] == 44.44444444444445
     bundle = tmp_path / "test.split1.bundle"
     bundle.write_text("v2.txt\n")
-    one = json.loads(tas_metrics_command(gt, pred, ["background"], bundle, as_json=True))
+    one = json.loads(tas_metrics_command(gt, pred, ["background"], [bundle], as_json=True))
     assert one["videos"] == 1 and one["accuracy"] == 75.0
+    # two splits, averaged as the release's eval(): accuracy (40 + 75) / 2, F1@10 (40 + 100) / 2
+    # (not the pooled 66.67), F1@50 (0 + 100) / 2; release on the same split files:
+    # acc 57.5, edit 83.33332824707031, F1 [70.0, 70.0, 50.0]
+    (tmp_path / "s1.bundle").write_text("v1.txt\n")
+    (tmp_path / "s2.bundle").write_text("v2.txt\n")
+    both = [tmp_path / "s1.bundle", tmp_path / "s2.bundle"]
+    two = json.loads(tas_metrics_command(gt, pred, ["background"], both, as_json=True))
+    assert (two["accuracy"], two["edit"]) == (57.5, 83.33332824707031)
+    assert (two["f1@10"], two["f1@25"], two["f1@50"]) == (70.0, 70.0, 50.0)
+    assert [part["videos"] for part in two["splits"]] == [1, 1]
     nan = _write(tmp_path / "bg", {"v": [B, B]})
     assert json.loads(tas_metrics_command(nan, nan, [B], as_json=True))["edit"] is None
 

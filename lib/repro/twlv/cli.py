@@ -80,7 +80,14 @@ def add_metrics_parsers(sub: argparse._SubParsersAction) -> None:
         help="labels left out of Edit and F1 (default: background, as the release; "
         "give the flag alone for none)",
     )
-    tas.add_argument("--split", default=None, help="a splits/test.splitN.bundle file")
+    tas.add_argument(
+        "--split",
+        nargs="+",
+        default=(),
+        metavar="BUNDLE",
+        help="score these splits/test.splitN.bundle files and average over them, as the "
+        "release does (default: every prediction file)",
+    )
     tas.add_argument("--json", action="store_true", help="print machine-readable JSON")
     tas.set_defaults(func=handle_tas_metrics)
 

@@ -12,6 +12,8 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from repro.core.errors import InputError
 from repro.twlv import localization_io, segmentation_io
 from repro.twlv.tal_metrics import detection_map
@@ -27,7 +29,7 @@ def tas_metrics_command(
     gt_dir: str | Path,
     pred_dir: str | Path,
     background: Sequence[str],
-    split: str | Path | None = None,
+    splits: Sequence[str | Path] = (),
     as_json: bool = False,
 ) -> str:
     """Accuracy, Edit and F1@{10,25,50} of the predictions in ``pred_dir``.
@@ -36,12 +38,38 @@ def tas_metrics_command(
         gt_dir: Folder of ``<video>.txt`` ground truth (the release's ``groundTruth/``).
         pred_dir: Folder of ``<video>.txt`` predictions, one action name per frame.
         background: Names left out of Edit and F1 (the release: ``background``).
-        split: Optional split bundle; then exactly its videos are scored (each needs a
-            prediction), else every prediction file is scored (each needs ground truth).
-        as_json: Return JSON instead of a text line.
+        splits: Split bundles. Each split's videos are scored (each needs a prediction)
+            and the scores averaged over splits, as the release's ``eval`` does (Edit in
+            float32 like its accumulator). None given: every prediction file is scored.
+        as_json: Return JSON instead of text.
     """
-    pred_dir = Path(pred_dir)
-    videos = segmentation_io.read_split(split) if split is not None else None
+    runs = [segmentation_io.read_split(s) for s in splits] or [None]
+    per_split = [_score_videos(Path(gt_dir), Path(pred_dir), videos, background) for videos in runs]
+    scores = dict(per_split[0][1])
+    if len(per_split) > 1:  # the release's eval(): plain means, Edit summed in float32
+        n = len(per_split)
+        scores = {k: sum(s[k] for _, s in per_split) / n for k in scores}
+        edit = sum((np.float32(s["edit"]) for _, s in per_split), np.float32(0.0))
+        scores["edit"] = float(edit / np.float32(n))
+    videos = sum(count for count, _ in per_split)
+    if as_json:
+        out = {"videos": videos, "background": list(background)}
+        out.update({k: _finite_or_none(v) for k, v in scores.items()})
+        if len(per_split) > 1:
+            out["splits"] = [
+                {"split": str(name), "videos": count}
+                | {k: _finite_or_none(v) for k, v in part.items()}
+                for name, (count, part) in zip(splits, per_split, strict=True)
+            ]
+        return json.dumps(out, indent=2)
+    where = f"{videos} videos" + (f" in {len(per_split)} splits (mean)" if len(splits) > 1 else "")
+    return f"{where}: " + "  ".join(f"{k} {v:.2f}" for k, v in scores.items())
+
+
+def _score_videos(
+    gt_dir: Path, pred_dir: Path, videos: list[str] | None, background: Sequence[str]
+) -> tuple[int, dict[str, float]]:
+    """Number of videos and their scores (all prediction files when ``videos`` is None)."""
     preds = segmentation_io.read_label_folder(pred_dir, videos)
     gts = segmentation_io.read_label_folder(gt_dir, list(preds))
     for video, gt in gts.items():
@@ -50,12 +78,7 @@ def tas_metrics_command(
                 f"{pred_dir / (video + '.txt')}: {len(preds[video])} frames, expected at least "
                 f"{len(gt)} (the ground truth's length)"
             )
-    scores = segmentation_scores(list(gts.values()), [preds[v] for v in gts], background)
-    if as_json:
-        out = {"videos": len(gts), "background": list(background)}
-        out.update({k: _finite_or_none(v) for k, v in scores.items()})
-        return json.dumps(out, indent=2)
-    return f"{len(gts)} videos: " + "  ".join(f"{k} {v:.2f}" for k, v in scores.items())
+    return len(gts), segmentation_scores(list(gts.values()), [preds[v] for v in gts], background)
 
 
 def tal_metrics_command(
