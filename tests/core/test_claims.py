@@ -6,7 +6,15 @@ import math
 
 import pytest
 
-from repro.core.claims import Claim, controls_passed, evaluate, t_interval, verdict, verdict_table
+from repro.core.claims import (
+    Claim,
+    controls_passed,
+    describe,
+    evaluate,
+    t_interval,
+    verdict,
+    verdict_table,
+)
 
 
 def test_t_interval_by_hand() -> None:
@@ -63,3 +71,12 @@ def test_deterministic_claim_is_decided_by_one_exact_value() -> None:
     assert (row["estimate"], row["ci_low"], row["ci_high"]) == (0.0, 0.0, 0.0)
     assert row["verdict"] == "reproduced"
     assert evaluate(claim, [0.0, 1.0])["verdict"] == "inconclusive"  # values disagree
+
+
+def test_sentence_names_the_replicate() -> None:
+    claim = Claim(
+        "lat", "x.item", "Faster.", "speedup (x)", threshold=1.0, replicate="timing round"
+    )
+    row = evaluate(claim, [2.0, 2.1, 1.9])
+    assert "over 3 timing rounds" in describe(row)
+    assert "over 3 seeds" in describe(evaluate(Claim("s", "x.item", "Up.", "gap"), [1.0, 1.1, 0.9]))

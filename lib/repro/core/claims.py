@@ -41,6 +41,7 @@ VERDICT_COLUMNS = [
     "threshold",
     "control",
     "deterministic",
+    "replicate",
 ]
 
 
@@ -63,6 +64,8 @@ class Claim:
         decimals: digits when the estimate is printed.
         deterministic: the estimate is exact arithmetic (no seed changes it, e.g. a parameter
             count): one value decides, and its interval is the point itself.
+        replicate: what one value is, in the page's sentence ("seed"; "timing round" for
+            latencies paired by round).
     """
 
     key: str
@@ -75,6 +78,7 @@ class Claim:
     control: bool = False
     decimals: int = 2
     deterministic: bool = False
+    replicate: str = "seed"
 
     def __post_init__(self) -> None:
         if self.expected not in DIRECTIONS:
@@ -142,6 +146,7 @@ def evaluate(claim: Claim, values: Sequence[float]) -> dict[str, object]:
         "threshold": claim.threshold,
         "control": claim.control,
         "deterministic": claim.deterministic,
+        "replicate": claim.replicate,
     }
 
 
@@ -154,7 +159,8 @@ def describe(row: dict[str, object] | pd.Series, decimals: int = 2) -> str:
     """A sentence for the page: verdict, estimate, interval and seeds."""
     est, lo, hi = (float(row[k]) for k in ("estimate", "ci_low", "ci_high"))
     n = int(row["n_seeds"])
-    seeds = f"{n} seed" + ("" if n == 1 else "s")
+    unit = str(row.get("replicate") or "seed")
+    seeds = f"{n} {unit}" + ("" if n == 1 else "s")
     if bool(row.get("deterministic", False)) and not math.isnan(lo):
         interval = "exact arithmetic (no seed changes it)"
     elif math.isnan(lo):

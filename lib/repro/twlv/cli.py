@@ -39,6 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     ev.add_argument("--seed", type=int, default=_DEFAULTS.seed)
     ev.set_defaults(func=handle_evaluate)
+    add_metrics_parsers(sub)
     return twlv
 
 
@@ -53,4 +54,83 @@ def handle_evaluate(args: argparse.Namespace) -> int:
          "seed": args.seed},
     )  # fmt: skip
     print(run_evaluate_command(args.embeddings_dir, cfg, args.json, args.num_classes))
+    return 0
+
+
+# --- tas-metrics / tal-metrics: score your own outputs as the release's evaluation does ---
+
+
+def add_metrics_parsers(sub: argparse._SubParsersAction) -> None:
+    """Register ``tas-metrics`` and ``tal-metrics`` on the ``twlv`` subcommands."""
+    tas = sub.add_parser(
+        "tas-metrics",
+        help="accuracy, Edit, F1@{10,25,50} of per-frame action predictions",
+        description="Score temporal action segmentation as the TWLV-I release's "
+        "utils/eval.py does. GT_DIR and PRED_DIR hold <video>.txt files with one action "
+        "name per frame (the release's groundTruth/ format); every prediction file is "
+        "scored unless --split names a split bundle.",
+    )
+    tas.add_argument("gt_dir", metavar="GT_DIR")
+    tas.add_argument("pred_dir", metavar="PRED_DIR")
+    tas.add_argument(
+        "--background",
+        nargs="*",
+        default=None,
+        metavar="NAME",
+        help="labels left out of Edit and F1 (default: background, as the release; "
+        "give the flag alone for none)",
+    )
+    tas.add_argument(
+        "--split",
+        nargs="+",
+        default=(),
+        metavar="BUNDLE",
+        help="score these splits/test.splitN.bundle files and average over them, as the "
+        "release does (default: every prediction file)",
+    )
+    tas.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    tas.set_defaults(func=handle_tas_metrics)
+
+    tal = sub.add_parser(
+        "tal-metrics",
+        help="mAP at tIoU thresholds of temporal action detections",
+        description="Score temporal action localisation as the release's ANETdetection "
+        "(ActionFormer) does. GT.json: database -> video -> {subset, annotations: "
+        "[{segment, label_id}]}; PRED.json: database -> video -> [{segment, label_id, "
+        "scores}] or results -> video -> [{segment, label, score}].",
+    )
+    tal.add_argument("gt_json", metavar="GT.json")
+    tal.add_argument("pred_json", metavar="PRED.json")
+    tal.add_argument(
+        "--tiou", nargs="+", type=float, default=None, help="tIoU thresholds (overrides --preset)"
+    )
+    tal.add_argument(
+        "--preset",
+        choices=["thumos", "anet"],
+        default="thumos",
+        help="the release's thresholds: thumos = linspace(0.3, 0.7, 5), "
+        "anet = linspace(0.5, 0.95, 10) (default thumos)",
+    )
+    tal.add_argument("--subset", default=None, help="score only this subset (e.g. test)")
+    tal.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    tal.set_defaults(func=handle_tal_metrics)
+
+
+def handle_tas_metrics(args: argparse.Namespace) -> int:
+    """Print :func:`repro.twlv.metrics_commands.tas_metrics_command`."""
+    from repro.twlv.metrics_commands import tas_metrics_command
+    from repro.twlv.tas_metrics import RELEASE_BACKGROUND
+
+    background = RELEASE_BACKGROUND if args.background is None else args.background
+    print(tas_metrics_command(args.gt_dir, args.pred_dir, background, args.split, args.json))
+    return 0
+
+
+def handle_tal_metrics(args: argparse.Namespace) -> int:
+    """Print :func:`repro.twlv.metrics_commands.tal_metrics_command`."""
+    from repro.twlv.metrics_commands import tal_metrics_command
+    from repro.twlv.tal_metrics import ANET_TIOU, THUMOS_TIOU
+
+    tiou = args.tiou or {"thumos": THUMOS_TIOU, "anet": ANET_TIOU}[args.preset]
+    print(tal_metrics_command(args.gt_json, args.pred_json, tiou, args.subset, args.json))
     return 0

@@ -44,9 +44,14 @@ NOTHING_TO_WRITE = (
     "twlv_i_synthetic_videos_local_seed0",
     "twlv_i_synthetic_videos_local_seed1",
     "twlv_i_synthetic_videos_local_seed2",
+    "twlv_i_datasets_videos",
+)
+#: Localisation / segmentation entries, written by :mod:`repro.twlv.temporal_standins`.
+TEMPORAL_ENTRIES = (
+    "twlv_i_tal_annotations_thumos14",
+    "twlv_i_tas_annotations",
     "twlv_i_embeddings_localisation",
     "twlv_i_embeddings_segmentation",
-    "twlv_i_datasets_videos",
 )
 #: Clips per video of each variant: one uniform embedding, 2-4 two-second clips.
 CLIPS = {"uniform": (1, 1), "multi-clip": (2, 4)}
@@ -140,7 +145,9 @@ def write_standins(
     Raises:
         ValueError: for an entry name that ``data_manifests/twlv_i.yaml`` does not define.
     """
-    unknown = sorted(set(entries) - set(ENTRY_DATASETS) - set(NOTHING_TO_WRITE))
+    unknown = sorted(
+        set(entries) - set(ENTRY_DATASETS) - set(NOTHING_TO_WRITE) - set(TEMPORAL_ENTRIES)
+    )
     if unknown:
         raise ValueError(
             f"no TWLV-I stand-in for manifest entries {unknown}; known: {sorted(ENTRY_DATASETS)}"
@@ -148,6 +155,13 @@ def write_standins(
     root = Path(data_dir) / "twlv_i"
     written: list[Path] = []
     for name in entries:
+        if name in TEMPORAL_ENTRIES:
+            from repro.core.manifests import load_all
+            from repro.twlv.temporal_standins import write_entry
+
+            paths = [spec.path for spec in load_all()[name].files]
+            written += write_entry(Path(data_dir), name, paths, seed)
+            continue
         if name not in ENTRY_DATASETS:
             logger.info("%s: nothing to write (generated or unused)", name)
             continue

@@ -158,14 +158,12 @@ def detection_map(
     index = {label: k for k, label in enumerate(labels)}
     gt_class = gt["label"].map(index).to_numpy()
     pred = predictions[list(PRED_COLUMNS)].reset_index(drop=True)
-    # unknown labels keep their raw value (the release's DataFrame.replace)
-    pred_class = np.array([index.get(lab, lab) for lab in pred["label"]], dtype=object)
+    pred_class = np.array([_class_of(lab, index) for lab in pred["label"]], dtype=np.int64)
     ap = np.zeros((len(thresholds), len(labels)))
     for k in range(len(labels)):
-        mine = np.array([c == k and type(c) is not bool for c in pred_class], dtype=bool)
         ap[:, k] = class_ap(
             gt.loc[gt_class == k].reset_index(drop=True),
-            pred.loc[mine].reset_index(drop=True),
+            pred.loc[pred_class == k].reset_index(drop=True),
             thresholds,
         )
     m_ap = ap.mean(axis=1)
@@ -175,6 +173,21 @@ def detection_map(
         "average": float(m_ap.mean()),
         "per_class": {_plain(lab): [float(x) for x in ap[:, k]] for k, lab in enumerate(labels)},
     }
+
+
+def _class_of(label: Hashable, index: dict[Hashable, int]) -> int:
+    """Class index a prediction label is scored as; -1 for none.
+
+    A label of the ground truth maps to its index; any other label keeps its raw value
+    (the release's ``DataFrame.replace``), which counts as class ``k`` when it equals ``k``.
+    """
+    if label in index:
+        return index[label]
+    is_number = isinstance(label, (int, float, np.integer, np.floating))
+    if is_number and not isinstance(label, (bool, np.bool_)) and float(label).is_integer():
+        k = int(label)
+        return k if 0 <= k < len(index) else -1
+    return -1
 
 
 def _plain(label: Hashable) -> Hashable:

@@ -148,7 +148,7 @@ def f1_from_counts(tp: float, fp: float, fn: float) -> float:
     recall = tp / (tp + fn) if tp + fn else float("nan")
     if precision + recall == 0 or np.isnan(precision + recall):
         return 0.0  # the release's nan_to_num of 0/0
-    return 2.0 * precision * recall / (precision + recall) * 100
+    return float(2.0 * precision * recall / (precision + recall) * 100)
 
 
 def segmentation_scores(
