@@ -44,7 +44,10 @@ def test_standardizer_evaluates_with_the_average_of_batch_statistics():
 
 def test_standardisation_rescues_badly_scaled_features():
     # Features 100x too large and shifted: plain SGD at these rates diverges or stalls.
-    (xt, yt), (xv, yv) = _blobs(400, seed=1, scale=100, shift=500), _blobs(200, seed=2, scale=100, shift=500)
+    (xt, yt), (xv, yv) = (
+        _blobs(400, seed=1, scale=100, shift=500),
+        _blobs(200, seed=2, scale=100, shift=500),
+    )
     train, val = io.split_from_arrays(xt, yt), io.split_from_arrays(xv, yv)
     base = linear.ProbeProtocol("t", "sgd", (0.1,), epochs=20, warmup_epochs=1, batch_size=64)
     plain = linear.linear_probe(train, val, 4, base)
@@ -56,7 +59,9 @@ def test_standardisation_rescues_badly_scaled_features():
 
 
 def test_step_budget_becomes_whole_epochs_and_keeps_the_warmup_share():
-    p = linear.ProbeProtocol("t", "sgd", (0.1,), epochs=30, warmup_epochs=2, batch_size=256, steps=300)
+    p = linear.ProbeProtocol(
+        "t", "sgd", (0.1,), epochs=30, warmup_epochs=2, batch_size=256, steps=300
+    )
     # 540 rows, batch 256: 3 steps per epoch (the last one partial) -> 100 epochs, 7 warm-up.
     assert p.schedule(540) == (100, 7)
     # drop_last: 2 steps per epoch -> 150 epochs, 10 warm-up.
@@ -77,7 +82,9 @@ def test_refit_trains_the_chosen_setting_on_every_training_row():
     p = linear.ProbeProtocol("t", "sgd", (0.1,), epochs=5, warmup_epochs=1, batch_size=32)
     held = linear.linear_probe(train, val, 4, p, seed=2)
     refit = linear.linear_probe(train, val, 4, dataclasses.replace(p, refit=True), seed=2)
-    direct = linear.linear_probe(train, val, 4, dataclasses.replace(p, holdout_fraction=0.0), seed=2)
+    direct = linear.linear_probe(
+        train, val, 4, dataclasses.replace(p, holdout_fraction=0.0), seed=2
+    )
     assert held.fit_rows == 180 and refit.fit_rows == direct.fit_rows == 200
     # The refit is exactly a run on all 200 rows with the chosen setting and the same seed.
     assert (refit.top1, refit.top5) == (direct.top1, direct.top5)

@@ -26,9 +26,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import time
-
 import math
+import time
 
 import numpy as np
 import torch
@@ -310,9 +309,7 @@ def linear_probe(
     start = time.perf_counter()
     fit_idx, hold_idx = holdout_split(train.num_videos, protocol.holdout_fraction, seed)
     settings = protocol.settings
-    weight, bias, norm = _train_heads(
-        train, fit_idx, num_classes, protocol, settings, mode, seed
-    )
+    weight, bias, norm = _train_heads(train, fit_idx, num_classes, protocol, settings, mode, seed)
     best, accs = 0, [float("nan")]
     if len(hold_idx):
         hv, hc, ho, _ = _subset(train, hold_idx)

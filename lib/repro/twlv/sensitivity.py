@@ -73,12 +73,18 @@ def k200_sentence(numbers: dict[str, float | str]) -> str:
     if not np.isfinite(mean):
         return " "
     side = "lower" if mean > 0 else "higher"
-    return (
+    text = (
         f"Averaged over encoders, tasks, modes and seeds, top-1 at k = 200 is **{abs(mean):.1f} "
-        f"points {side}** than at the scaled k; the largest mean gap, {worst:.1f} points in "
-        f"favour of the scaled k, is for the {numbers['knn_k200_cost_max_where']}. The "
-        "Table 6 analogue above keeps the official k = 200, so its absolute numbers carry "
-        "this cost; the comparisons between modes use the same k throughout."
+        f"points {side}** than at the scaled k."
+    )
+    if worst > 0:
+        text += (
+            f" The largest mean gap, {worst:.1f} points in favour of the scaled k, is for the "
+            f"{numbers['knn_k200_cost_max_where']}."
+        )
+    return text + (
+        " The Table 6 analogue above keeps the official k = 200, so its absolute numbers carry "
+        "this difference; its comparisons between modes use the same k throughout."
     )
 
 
