@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from repro.twlv import encoders, runner, synthetic, viz
-from repro.twlv.config import ENCODERS, SyntheticBenchmarkConfig
+from repro.twlv.config import ALL_ENCODERS, SyntheticBenchmarkConfig
 
 SMALL = dict(n_train=24, n_val=8, n_clips=2, frames_per_clip=4, size=16)
 
@@ -148,12 +148,14 @@ def test_maps_and_plots():
 def test_run_synthetic_seed_smoke():
     small = {k: v for k, v in SMALL.items() if k != "size"}
     cfg = SyntheticBenchmarkConfig(
-        **small, frame_size=SMALL["size"], mae_steps=3, probe_epochs=2, attentive_epochs=2,
-        knn_k=5,
+        **small, frame_size=SMALL["size"], mae_steps=3, temporal_steps=3, probe_steps=0,
+        probe_epochs=2, attentive_steps=0, attentive_epochs=2, knn_k=5, knn_ks=(5,),
     )  # fmt: skip
     df, emb = runner.run_synthetic_seed(cfg, seed=0)
-    assert set(df["encoder"]) == set(ENCODERS)
-    assert set(df["protocol"]) == {"linear", "attentive", "knn_uniform", "knn_clip", "knn_video"}
+    assert set(df["encoder"]) == set(ALL_ENCODERS)
+    assert set(df["protocol"]) == {
+        "linear", "attentive", "knn_uniform", "knn_clip", "knn_video", "pretext"
+    }  # fmt: skip
     top1 = df[df["metric"] == "top1"]["value"]
     assert top1.between(0, 100).all()
     assert emb["image"]["val"]["clips"].shape[:2] == (8, 2)

@@ -11,6 +11,11 @@ from dataclasses import dataclass
 
 #: Label-blind encoders of the synthetic benchmark (see :mod:`repro.twlv.encoders`).
 ENCODERS = ("image", "motion", "videomae")
+#: Every encoder the benchmark knows: the above and the learned motion encoder of
+#: :mod:`repro.twlv.temporal` (arrow-consistency pretext on unlabelled clips).
+ALL_ENCODERS = (*ENCODERS, "temporal")
+#: kNN neighbours of the sensitivity figure (the official k = 200 is among them).
+KNN_KS = (10, 20, 50, 100, 200)
 #: Released TWLV-I embedding folders (Dropbox tar names) and their class counts (paper Table 2).
 RELEASE_DATASETS = {
     "K400": ("Kinetics400", 400),
@@ -34,9 +39,9 @@ def _check_positive(**values: int | float) -> None:
 
 
 def _check_encoders(encoders: tuple[str, ...]) -> None:
-    unknown = sorted(set(encoders) - set(ENCODERS))
+    unknown = sorted(set(encoders) - set(ALL_ENCODERS))
     if unknown or not encoders:
-        raise ValueError(f"encoders {list(encoders)}: expected some of {list(ENCODERS)}")
+        raise ValueError(f"encoders {list(encoders)}: expected some of {list(ALL_ENCODERS)}")
 
 
 @dataclass(frozen=True)
@@ -69,14 +74,21 @@ class SyntheticBenchmarkConfig:
     n_shapes: int = 4  # sprite shapes (appearance classes: shapes times colours)
     n_colours: int = 2  # sprite colours
     # model
-    encoders: tuple[str, ...] = ENCODERS  # label-blind encoders to evaluate
+    encoders: tuple[str, ...] = ALL_ENCODERS  # label-blind encoders to evaluate
     mae_steps: int = 200  # self-supervised steps of the small video transformer
+    temporal_steps: int = 200  # steps of the temporal-order pretext (32 pairs per step)
     # probes
-    probe_epochs: int = 30  # linear-probe epochs (SGD, warm-up then cosine to 0)
-    probe_lrs: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0)  # linear-probe lrs, one pass
-    attentive_epochs: int = 20  # attentive-probe epochs (AdamW, wd 1e-5, batch 256; Table 4)
-    attentive_lrs: tuple[float, ...] = (0.001, 0.003)  # attentive-probe lrs, one pass
+    probe_standardize: bool = True  # BatchNorm without affine before both heads (MAE/V-JEPA)
+    probe_steps: int = 300  # linear-probe SGD steps (whole epochs, at least); 0: probe_epochs
+    probe_epochs: int = 30  # linear-probe epochs when probe_steps is 0
+    probe_lrs: tuple[float, ...] = (0.03, 0.1, 0.3, 1.0)  # linear lrs; best on 10 % held out
+    attentive_steps: int = 200  # attentive-probe AdamW steps; 0: attentive_epochs
+    attentive_epochs: int = 20  # attentive-probe epochs (Table 4, K400) when steps is 0
+    attentive_lrs: tuple[float, ...] = (0.001,)  # attentive lrs (Table 4: 1e-3, wd 1e-5)
+    attentive_batch: int = 64  # attentive-probe batch (Table 4: 256, for far larger splits)
+    attentive_mlp_ratio: float = 4.0  # MLP width over D in the pooler block (V-JEPA: 4)
     knn_k: int = KNN_K  # kNN neighbours (official code: 200; temperature fixed at 0.1)
+    knn_ks: tuple[int, ...] = KNN_KS  # k of the sensitivity figure (plus k scaled to the bank)
     # system
     num_threads: int = 1  # torch threads, 0 keeps the default (1 is fastest here)
     # paper tier
@@ -98,8 +110,14 @@ class SyntheticBenchmarkConfig:
             frame_size=self.frame_size,
             probe_epochs=self.probe_epochs,
             attentive_epochs=self.attentive_epochs,
+            attentive_batch=self.attentive_batch,
+            attentive_mlp_ratio=self.attentive_mlp_ratio,
             knn_k=self.knn_k,
         )
+        if not self.knn_ks or min(self.knn_ks) <= 0:
+            raise ValueError(f"knn_ks={list(self.knn_ks)}: expected positive neighbour counts")
+        if min(self.probe_steps, self.attentive_steps, self.temporal_steps) < 0:
+            raise ValueError("probe_steps, attentive_steps, temporal_steps must be >= 0")
         unknown = sorted(set(self.release_datasets) - set(RELEASE_DATASETS))
         if unknown:
             raise ValueError(f"release_datasets {unknown}: expected {list(RELEASE_DATASETS)}")

@@ -117,3 +117,45 @@ def knn_evaluate(
             train.video, train.labels, val.video, num_classes, k, temperature, chunk_size
         )
     return top1_top5(scores.numpy(), val.labels)
+
+
+#: K400's training split (paper Table 2) and classes: the bank the official k = 200 was
+#: set for, about 590 videos per class.
+K400_TRAIN_VIDEOS, K400_CLASSES = 235_693, 400
+
+
+def scaled_k(bank_size: int, num_classes: int, k: int = 200) -> int:
+    """``k`` rescaled from K400's bank to one of ``bank_size`` items over ``num_classes``.
+
+    The same share of a class's bank items is consulted: k = 200 reads a third of a K400
+    class (about 590 videos); on 600 videos over 8 classes that is k = 25.
+    """
+    per_class = K400_TRAIN_VIDEOS / K400_CLASSES
+    return max(1, round(k * (bank_size / num_classes) / per_class))
+
+
+def knn_sensitivity(
+    train: EmbeddingSplit,
+    val: EmbeddingSplit,
+    num_classes: int,
+    mode: KnnMode | str,
+    ks: tuple[int, ...],
+    temperature: float = 0.1,
+) -> dict[int, float]:
+    """Top-1 (percent) of :func:`knn_evaluate` for every k in ``ks`` (clipped to the bank).
+
+    Args:
+        train: Memory-bank split.
+        val: Query split.
+        num_classes: C.
+        mode: ``uniform``, ``video`` or ``clip``.
+        ks: Neighbour counts.
+        temperature: Vote temperature.
+
+    Returns:
+        ``{k: top1}``.
+    """
+    return {
+        k: knn_evaluate(train, val, num_classes, mode, k=k, temperature=temperature)["top1"]
+        for k in ks
+    }

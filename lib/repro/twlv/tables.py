@@ -15,6 +15,7 @@ ENCODER_LABELS = {
     "image": "image-style (per-frame, time-averaged)",
     "motion": "motion-sensitive (frame differences)",
     "videomae": "video transformer (masked modelling)",
+    "temporal": "video CNN (temporal-order pretext)",
 }
 
 
@@ -96,3 +97,26 @@ def headline_means(
         for e in encoders
         for t in tasks
     }
+
+
+#: Encoders of the "Motion, learned" table: the image-style baseline and the learned ones.
+LEARNED_VIEW = ("image", "videomae", "temporal")
+
+
+def learned_vs_image(results: pd.DataFrame) -> pd.DataFrame:
+    """Display table: linear/attentive top-1 per task and pretext accuracy, per encoder.
+
+    Rows are :data:`LEARNED_VIEW` encoders that ran; cells ``"mean ± std"`` over seeds, an
+    empty cell where an encoder has no pretext accuracy.
+    """
+    sel = results[results["encoder"].isin(LEARNED_VIEW)]
+    probes = summarise(sel, ["linear", "attentive"], ["top1"])
+    table = wide(probes, ["task", "protocol"])
+    pretext = summarise(sel, ["pretext"], ["accuracy"])
+    if len(pretext):
+        extra = wide(pretext, ["protocol", "metric"]).rename(
+            columns={"pretext accuracy": "pretext accuracy (chance 50)"}
+        )
+        table = table.merge(extra, on="encoder", how="left").fillna("")
+    table["encoder"] = table["encoder"].map(lambda e: ENCODER_LABELS.get(e, e))
+    return table
