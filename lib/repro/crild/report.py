@@ -111,3 +111,33 @@ def plot_flatness(flat: pd.DataFrame, title: str = "") -> plt.Figure:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def plot_ablation(results: pd.DataFrame, steps: list[tuple[str, str]]) -> plt.Figure:
+    """Ablation steps: per-seed dev metric x100 (task mean) as points, mean ± 95 % CI.
+
+    Args:
+        results: long run table.
+        steps: ``(label, method)`` pairs in step order (those that ran).
+    """
+    sub = _select_x100(results[results["selection"] == "best"])
+    per_seed = sub.groupby(["method", "seed"], sort=False)["value_x100"].mean().reset_index()
+    label = dict((m, lab) for lab, m in steps)
+    per_seed = per_seed[per_seed["method"].isin(label)].assign(
+        step=lambda d: d["method"].map(label)
+    )
+    order = [lab for lab, m in steps if m in set(per_seed["method"])]
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    sns.stripplot(
+        data=per_seed, x="step", y="value_x100", order=order, color="grey", alpha=0.6,
+        size=5, ax=ax,
+    )  # fmt: skip
+    sns.pointplot(
+        data=per_seed, x="step", y="value_x100", order=order, errorbar=("ci", 95),
+        linestyle="none", markers="D", capsize=0.1, color="C0", ax=ax,
+    )  # fmt: skip
+    ax.set_xlabel("")
+    ax.set_ylabel("dev selection metric x100 (best-on-dev)")
+    ax.tick_params(axis="x", rotation=30, labelsize=7)
+    fig.tight_layout()
+    return fig

@@ -14,8 +14,15 @@ import pandas as pd
 
 #: The methods of the layer-mapping analysis (U-ILD, EMD-ILD, L-ILD).
 WHICH_LAYER = ["TinyBERT", "EMD", "L-ILD"]
-#: ILD on the target inputs vs on mixup inputs, with/without the consistency term.
-SUPPLEMENTARY = ["L-ILD", "CR-ILD", "L-ILD-QKV", "CR-ILD-released"]
+#: ILD on the target inputs vs on mixup or other inputs, with/without the consistency term.
+SUPPLEMENTARY = [
+    "L-ILD",
+    "L-ILD-mixup",
+    "CR-ILD",
+    "L-ILD-other",
+    "L-ILD-QKV",
+    "CR-ILD-released",
+]
 
 
 def summarise(df: pd.DataFrame, metric: str = "select", scale: float = 100.0) -> pd.DataFrame:
