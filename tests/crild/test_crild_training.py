@@ -194,6 +194,16 @@ def test_cli_on_tiny_glue_files(tiny_dir, tmp_path, capsys):
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {r["selection"] for r in rows} == {"best", "last"}
     assert all(r["task"] == "rte" and r["method"] == "L-ILD" for r in rows)
+    # L-ILD-other needs --supplementary (one-line input error), then runs on its inputs
+    from repro.crild.methods import MissingSupplementaryError
+
+    args.method = "L-ILD-other"
+    with pytest.raises(MissingSupplementaryError, match="--supplementary"):
+        args.func(args)
+    args.supplementary = "rte"
+    assert args.func(args) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows and all(r["method"] == "L-ILD-other" for r in rows)
 
 
 def test_weight_noise_curve(bundle):
