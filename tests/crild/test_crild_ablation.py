@@ -60,3 +60,21 @@ def test_deviations_table_names_each_documented_topic():
         assert topic in set(tab["topic"])
     assert tab.notna().all().all()
     assert "microsoft-minilm-l12-h384-uncased" in TEACHER_CHOICE
+
+
+def test_ablation_differences_and_figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from repro.crild.ablation import ablation_differences
+    from repro.crild.report import plot_ablation
+
+    res = _results({"KD": [0.50, 0.60, 0.70], "L-ILD": [0.52, 0.61, 0.73]})
+    diffs = ablation_differences(res)
+    assert list(diffs["diff_x100"]) == pytest.approx([2.0, 1.0, 3.0])
+    assert set(diffs["vs"]) == {"KD"} and list(diffs["seed"]) == [0, 1, 2]
+    fig = plot_ablation(diffs, ablation_table(res))
+    assert len(fig.axes) == 1
+    plt.close(fig)

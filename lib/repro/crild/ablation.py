@@ -66,6 +66,32 @@ def run_ablation(
     return run_grid(bundles, ABLATION_METHODS, seeds, cfg, setting=setting)
 
 
+def ablation_differences(results: pd.DataFrame, selection: str = "best") -> pd.DataFrame:
+    """Per-seed paired differences of each step that ran to its baseline (task mean, x100).
+
+    Returns:
+        Columns ``step, method, vs, seed, diff_x100`` (steps without a baseline left out).
+    """
+    ran = set(results["method"])
+    rows = []
+    for step in STEPS:
+        if step.method not in ran or step.baseline not in ran:
+            continue
+        own = seed_values(results, step.method, selection)
+        base = seed_values(results, step.baseline, selection)
+        for seed in sorted(set(own.index) & set(base.index)):
+            rows.append(
+                {
+                    "step": step.label,
+                    "method": step.method,
+                    "vs": step.baseline,
+                    "seed": seed,
+                    "diff_x100": float(own[seed] - base[seed]),
+                }
+            )
+    return pd.DataFrame(rows, columns=["step", "method", "vs", "seed", "diff_x100"])
+
+
 def ablation_table(results: pd.DataFrame, selection: str = "best") -> pd.DataFrame:
     """One row per step that ran: mean over seeds, and the paired difference to its baseline.
 

@@ -113,31 +113,34 @@ def plot_flatness(flat: pd.DataFrame, title: str = "") -> plt.Figure:
     return fig
 
 
-def plot_ablation(results: pd.DataFrame, steps: list[tuple[str, str]]) -> plt.Figure:
-    """Ablation steps: per-seed dev metric x100 (task mean) as points, mean ± 95 % CI.
+def plot_ablation(diffs: pd.DataFrame, table: pd.DataFrame) -> plt.Figure:
+    """Ablation: each step's per-seed paired difference to its baseline, with the t-interval.
 
     Args:
-        results: long run table.
-        steps: ``(label, method)`` pairs in step order (those that ran).
+        diffs: :func:`repro.crild.ablation.ablation_differences` (``step, vs, seed, diff_x100``).
+        table: :func:`repro.crild.ablation.ablation_table` (its ``diff_x100, ci_low, ci_high``
+            are the estimates and 95 % intervals the verdicts use).
     """
-    sub = _select_x100(results[results["selection"] == "best"])
-    per_seed = sub.groupby(["method", "seed"], sort=False)["value_x100"].mean().reset_index()
-    label = dict((m, lab) for lab, m in steps)
-    per_seed = per_seed[per_seed["method"].isin(label)].assign(
-        step=lambda d: d["method"].map(label)
-    )
-    order = [lab for lab, m in steps if m in set(per_seed["method"])]
+    order = list(dict.fromkeys(diffs["step"]))
+    labels = {r.step: f"{r.step}\nvs {r.vs}" for r in diffs.drop_duplicates("step").itertuples()}
     fig, ax = plt.subplots(figsize=(6.4, 3.4))
     sns.stripplot(
-        data=per_seed, x="step", y="value_x100", order=order, color="grey", alpha=0.6,
-        size=5, ax=ax,
+        data=diffs, x="step", y="diff_x100", order=order, color="0.45", alpha=0.8,
+        size=5, jitter=0.08, ax=ax, label="one student seed",
     )  # fmt: skip
-    sns.pointplot(
-        data=per_seed, x="step", y="value_x100", order=order, errorbar=("ci", 95),
-        linestyle="none", markers="D", capsize=0.1, color="C0", ax=ax,
+    est = table.set_index("step").loc[order]
+    ax.errorbar(
+        range(len(order)), est["diff_x100"],
+        yerr=[est["diff_x100"] - est["ci_low"], est["ci_high"] - est["diff_x100"]],
+        fmt="D", color="C0", capsize=4, label="mean, 95 % t-interval",
     )  # fmt: skip
+    ax.axhline(0.0, color="grey", lw=0.8)
+    ax.set_xticks(range(len(order)), [labels[s] for s in order])
     ax.set_xlabel("")
-    ax.set_ylabel("dev selection metric x100 (best-on-dev)")
-    ax.tick_params(axis="x", rotation=30, labelsize=7)
+    ax.set_ylabel("paired difference, dev metric x100")
+    ax.tick_params(axis="x", rotation=0, labelsize=6)
+    handles, names = ax.get_legend_handles_labels()
+    keep = {n: h for h, n in zip(handles, names, strict=True)}  # one entry per label
+    ax.legend(keep.values(), keep.keys(), fontsize=7)
     fig.tight_layout()
     return fig
