@@ -78,3 +78,19 @@ def test_ablation_differences_and_figure():
     fig = plot_ablation(diffs, ablation_table(res))
     assert len(fig.axes) == 1
     plt.close(fig)
+
+
+def test_stage_steps_and_teacher_gap():
+    from repro.crild.config import MainTableConfig
+    from repro.crild.tables import stage_steps, teacher_student_gap
+
+    cfg = MainTableConfig()  # 3 + 3 epochs, batches of 16
+    assert stage_steps(64, cfg) == (12, 12)
+    assert stage_steps(70, cfg) == (12, 15)  # stage 1 drops the partial batch, stage 2 keeps it
+    summary = pd.DataFrame(
+        [dict(task=t, method=m, selection="best", mean=v)
+         for t, m, v in (("a", "KD", 50.0), ("b", "KD", 60.0), ("a", "L", 70.0),
+                         ("b", "L", 60.0), ("avg", "L", 99.0))]
+    )  # fmt: skip
+    teachers = pd.DataFrame({"teacher_select_x100": [90.0, 80.0]})
+    assert teacher_student_gap(teachers, summary) == pytest.approx(20.0)

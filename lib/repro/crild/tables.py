@@ -161,3 +161,20 @@ def flatness_drop(flat: pd.DataFrame, method: str) -> pd.Series:
     clean = sub[sub["sigma"] == 0].groupby("seed")["select"].mean()
     noisy = sub[sub["sigma"] == top].groupby("seed")["select"].mean()
     return (100 * (clean - noisy)).sort_index()
+
+
+def stage_steps(n_train: int, cfg) -> tuple[int, int]:
+    """Optimiser steps of stage 1 (last partial batch dropped) and stage 2 for ``n_train`` rows."""
+    from repro.crild.train import steps_per_epoch
+
+    return (
+        cfg.ild_epochs * steps_per_epoch(n_train, cfg.ild_batch, drop_last=True),
+        cfg.kd_epochs * steps_per_epoch(n_train, cfg.kd_batch, drop_last=False),
+    )
+
+
+def teacher_student_gap(teachers: pd.DataFrame, summary: pd.DataFrame) -> float:
+    """Mean teacher score minus the best method's task-mean score (best-on-dev, x100)."""
+    best = summary[(summary["selection"] == "best") & (summary["task"] != "avg")]
+    top = best.groupby("method")["mean"].mean().max()
+    return float(teachers["teacher_select_x100"].mean() - top)
