@@ -89,7 +89,8 @@ def test_stage1_losses_stay_on_the_model_device(bundle, name, cached):
     student = make_student(b, cfg, 0).to(META)
     teacher = copy.deepcopy(b.teacher).to(META)
     cache = b.teacher_train.to(META) if cached else None
-    fn = make_loss_fn(method, teacher, cache, num_epochs=2, w_ic=0.1)
+    sup = (b.train.to(META), cache)  # L-ILD-other's corpus: any inputs on the same device
+    fn = make_loss_fn(method, teacher, cache, num_epochs=2, w_ic=0.1, supplementary=sup)
     idx = torch.arange(8)  # CPU, as the batch sampler makes them
     batch = b.train.to(META).take(idx)
     loss = fn(student, idx, batch, 1, torch.Generator().manual_seed(0))  # epoch 1: IC on

@@ -84,7 +84,8 @@ def test_teacher_is_cached(bundle, cache_dir):
 def test_stage1_lowers_ild_loss(bundle, name):
     b, cfg = bundle
     student = make_student(b, cfg, 0)
-    fn = make_loss_fn(get_method(name), b.teacher, b.teacher_train, num_epochs=6)
+    sup = (b.train, b.teacher_train)  # L-ILD-other: a stand-in corpus
+    fn = make_loss_fn(get_method(name), b.teacher, b.teacher_train, 6, supplementary=sup)
     losses = stage1_ild(student, b.train, fn, OptimConfig(6, 3e-3, 8, drop_last=True), seed=0)
     assert losses[-1] < losses[0]
 
@@ -193,6 +194,16 @@ def test_cli_on_tiny_glue_files(tiny_dir, tmp_path, capsys):
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert {r["selection"] for r in rows} == {"best", "last"}
     assert all(r["task"] == "rte" and r["method"] == "L-ILD" for r in rows)
+    # L-ILD-other needs --supplementary (one-line input error), then runs on its inputs
+    from repro.crild.methods import MissingSupplementaryError
+
+    args.method = "L-ILD-other"
+    with pytest.raises(MissingSupplementaryError, match="--supplementary"):
+        args.func(args)
+    args.supplementary = "rte"
+    assert args.func(args) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows and all(r["method"] == "L-ILD-other" for r in rows)
 
 
 def test_weight_noise_curve(bundle):
@@ -219,3 +230,51 @@ def test_large_data_keeps_only_logits(bundle, cache_dir, monkeypatch):
     r = run_method(small, "TinyBERT", cfg, 0, track_ild=True)
     ref = run_method(b, "TinyBERT", cfg, 0, track_ild=True)
     assert r.ild_heldout == pytest.approx(ref.ild_heldout, rel=1e-4)
+
+
+def test_other_inputs_distil_on_the_supplementary_corpus(bundle):
+    """L-ILD-other's loss is L-ILD's objective on the corpus rows the batch indices pick."""
+    from repro.crild.methods import MissingSupplementaryError, ild_objective
+    from repro.crild.supplementary import add_supplementary, choose_corpus
+    from repro.crild.train import slice_outputs
+
+    b, cfg = bundle
+    assert choose_corpus("syn-sentiment", cfg.supplementary_tasks) == "syn-paraphrase"
+    add_supplementary(b, "syn-sentiment", cfg)
+    data, cache = b.extra["supplementary"]
+    assert len(data) == len(b.train) and b.extra["supplementary_name"] == "syn-paraphrase"
+    assert bool(data.types.any()) and not bool(b.train.types.any())  # pairs vs single sentences
+    student = make_student(b, cfg, 0).eval()  # eval: no dropout, so the two calls agree
+    idx = torch.tensor([0, 5, 40, 63])  # 40 and 63 wrap around a 32-row corpus
+    fn = make_loss_fn(get_method("L-ILD-other"), b.teacher, b.teacher_train, 2,
+                      supplementary=b.extra["supplementary"])  # fmt: skip
+    got = fn(student, idx, b.train.take(idx % 32), 0, None)
+    rows = idx % len(data)
+    c = data.take(rows)
+    want = ild_objective(
+        get_method("L-ILD"), student(c.ids, c.mask, c.types), slice_outputs(cache, rows),
+        c.mask, b.teacher.bert.shape.num_heads,
+    )  # fmt: skip
+    assert float(got.detach()) == pytest.approx(float(want.detach()), rel=1e-6)
+    with pytest.raises(MissingSupplementaryError, match="L-ILD-other"):
+        make_loss_fn(get_method("L-ILD-other"), b.teacher, None, 2)
+    r = run_method(b, "L-ILD-other", cfg, 0)
+    assert r.kd.evals and len(r.stage1_loss) == cfg.ild_epochs
+
+
+def test_pkd_objective_is_the_released_stacked_mse(bundle):
+    """PKD: one MSE over the stacked [B, layers, H] normalised [CLS] vectors (the release)."""
+    import torch.nn.functional as F
+
+    from repro.crild.mapping import uniform_map
+    from repro.crild.methods import ild_objective
+
+    b, cfg = bundle
+    student = make_student(b, cfg, 0).eval()
+    x = b.train.take(torch.arange(8))
+    s, t = student(x.ids, x.mask, x.types), b.teacher(x.ids, x.mask, x.types)
+    pairs = uniform_map(len(s.scores), len(t.scores))
+    stack = lambda out, k: torch.stack([out.hidden[p[k]][:, 0] for p in pairs], dim=1)  # noqa: E731
+    want = F.mse_loss(F.normalize(stack(t, 1), dim=2), F.normalize(stack(s, 0), dim=2))
+    got = ild_objective(get_method("PKD"), s, t, x.mask, b.teacher.bert.shape.num_heads)
+    assert float(got.detach()) == pytest.approx(float(want.detach()), rel=1e-6)

@@ -5,9 +5,10 @@ Each notebook writes these claims down before it runs (they are module constants
 by student seed (same seed = same student initialisation and batch order), on the dev
 selection metric x100 at the best dev evaluation (the paper's protocol), averaged over tasks.
 
-No positive control is registered yet: these tiny CPU budgets have not been shown able to
-detect an effect of the size the paper reports, so an *inconclusive* verdict says nothing
-about whether the effect exists (see :func:`summary_sentence`).
+No positive control is registered for these pages: their CPU budgets have not been shown able
+to detect an effect of the size the paper reports, so an *inconclusive* verdict says nothing
+about whether the effect exists (see :func:`summary_sentence`). The ILD-overfitting probe
+(issue 14) is the experiment designed with a positive control.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from repro.core.claims import Claim, evaluate, paired_differences
-from repro.crild.tables import flatness_drop, gap_growth, seed_values
+from repro.crild.tables import flatness_drop, seed_values
 
 MAIN_TABLE_CLAIMS = [
     Claim(
@@ -34,36 +35,22 @@ MAIN_TABLE_CLAIMS = [
         quantity="L-ILD minus U-ILD, dev metric x100 (task mean, best-on-dev), paired by seed",
     ),
     Claim(
-        key="mixup_beats_target",
+        key="released_mixup_beats_target",
         paper_item="crild.supplementary_task",
-        claim="ILD on a supplementary task (mixup inputs) beats ILD on the target inputs.",
+        claim="As released (Q/K/V relations), ILD on mixup inputs beats ILD on the target inputs.",
         quantity=(
             "CR-ILD-released (Q/K/V on mixup) minus L-ILD-QKV (Q/K/V on targets), dev metric "
             "x100 (task mean, best-on-dev), paired by seed"
         ),
     ),
-]
-
-OVERFITTING_CLAIMS = [
-    Claim(
-        key="uild_gap_grows",
-        paper_item="crild.overfitting",
-        claim="During stage 1, U-ILD's held-out layer distance grows relative to its training one.",
-        quantity="U-ILD clean gap growth, gap(last epoch) - gap(0), held-out minus train",
-        decimals=4,
-    ),
-    Claim(
-        key="lild_gap_grows",
-        paper_item="crild.overfitting",
-        claim="During stage 1, L-ILD's held-out layer distance grows relative to its training one.",
-        quantity="L-ILD clean gap growth, gap(last epoch) - gap(0), held-out minus train",
-        decimals=4,
-    ),
     Claim(
         key="lild_flatter",
         paper_item="crild.flatness",
         claim="L-ILD ends in a flatter minimum than U-ILD (loses less under weight noise).",
-        quantity="U-ILD minus L-ILD drop of dev metric x100 at the largest noise, paired by seed",
+        quantity=(
+            "U-ILD minus L-ILD drop of dev metric x100 at the largest weight noise (task mean), "
+            "paired by seed"
+        ),
     ),
 ]
 
@@ -92,28 +79,26 @@ def _paired(results: pd.DataFrame, a: str, b: str, setting: str | None = None) -
     return list(paired_differences(va.loc[seeds].values, vb.loc[seeds].values))
 
 
-def main_table_values(results: pd.DataFrame) -> dict[str, list[float]]:
-    """Per-seed estimates of :data:`MAIN_TABLE_CLAIMS` from the main run table."""
-    return {
+def main_table_values(
+    results: pd.DataFrame, flat: pd.DataFrame | None = None
+) -> dict[str, list[float]]:
+    """Per-seed estimates of :data:`MAIN_TABLE_CLAIMS` from the main run table.
+
+    Args:
+        results: long run table (:func:`repro.crild.runner.result_rows`).
+        flat: weight-noise table (``task, method, seed, sigma, draw, select``) or ``None``.
+    """
+    out = {
         "crild_beats_kd": _paired(results, "CR-ILD", "KD"),
         "lild_beats_uild": _paired(results, "L-ILD", "TinyBERT"),
-        "mixup_beats_target": _paired(results, "CR-ILD-released", "L-ILD-QKV"),
+        "released_mixup_beats_target": _paired(results, "CR-ILD-released", "L-ILD-QKV"),
+        "lild_flatter": [],
     }
-
-
-def overfitting_values(curves: pd.DataFrame, flat: pd.DataFrame) -> dict[str, list[float]]:
-    """Per-seed estimates of :data:`OVERFITTING_CLAIMS` (clean gap growth, flatness drops)."""
-    present = set(curves["method"]) if len(curves) else set()
-    out: dict[str, list[float]] = {}
-    for key, method in (("uild_gap_grows", "TinyBERT"), ("lild_gap_grows", "L-ILD")):
-        out[key] = list(gap_growth(curves, method).values) if method in present else []
-    flat_methods = set(flat["method"]) if len(flat) else set()
+    flat_methods = set(flat["method"]) if flat is not None and len(flat) else set()
     if {"TinyBERT", "L-ILD"} <= flat_methods:
         u, lo = flatness_drop(flat, "TinyBERT"), flatness_drop(flat, "L-ILD")
         seeds = sorted(set(u.index) & set(lo.index))
         out["lild_flatter"] = list(paired_differences(u.loc[seeds].values, lo.loc[seeds].values))
-    else:
-        out["lild_flatter"] = []
     return out
 
 
@@ -180,8 +165,56 @@ def summary_sentence(rows: Sequence[Mapping[str, object]]) -> str:
         )
     if inconclusive:
         parts.append(
-            "An inconclusive verdict is not evidence against the paper: no positive control is "
-            "registered yet, so we do not know whether runs this small could detect an effect of "
-            "the paper's size."
+            "An inconclusive verdict is not evidence against the paper: this page has no positive "
+            "control, so we do not know whether runs this small could detect an effect of the "
+            "paper's size."
         )
     return " ".join(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Component ablation (issue 14): each claim compares one step of repro.crild.ablation.STEPS
+# with its baseline, paired by student seed, on the main table's runs.
+
+ABLATION_CLAIMS = [
+    Claim(
+        key="abl_lild_beats_kd",
+        paper_item="crild.ablation",
+        claim="Last-layer ILD before KD beats KD alone.",
+        quantity="L-ILD minus KD, dev metric x100 (task mean, best-on-dev), paired by seed",
+    ),
+    Claim(
+        key="abl_mixup_beats_target",
+        paper_item="crild.supplementary_task",
+        claim="Last-layer ILD on mixup inputs (a supplementary task) beats it on target inputs.",
+        quantity=(
+            "L-ILD-mixup minus L-ILD, dev metric x100 (task mean, best-on-dev), paired by seed"
+        ),
+    ),
+    Claim(
+        key="abl_consistency_helps",
+        paper_item="crild.ablation",
+        claim="Adding the consistency term to last-layer ILD on mixup inputs helps (CR-ILD).",
+        quantity=(
+            "CR-ILD minus L-ILD-mixup, dev metric x100 (task mean, best-on-dev), paired by seed"
+        ),
+    ),
+    Claim(
+        key="abl_other_beats_target",
+        paper_item="crild.supplementary_task",
+        claim="Last-layer ILD on another corpus's inputs beats it on the target task's inputs.",
+        quantity=(
+            "L-ILD-other minus L-ILD, dev metric x100 (task mean, best-on-dev), paired by seed"
+        ),
+    ),
+]
+
+
+def ablation_values(results: pd.DataFrame) -> dict[str, list[float]]:
+    """Per-seed estimates of :data:`ABLATION_CLAIMS` from the main run table."""
+    return {
+        "abl_lild_beats_kd": _paired(results, "L-ILD", "KD"),
+        "abl_mixup_beats_target": _paired(results, "L-ILD-mixup", "L-ILD"),
+        "abl_consistency_helps": _paired(results, "CR-ILD", "L-ILD-mixup"),
+        "abl_other_beats_target": _paired(results, "L-ILD-other", "L-ILD"),
+    }

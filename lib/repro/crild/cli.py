@@ -51,6 +51,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     run.add_argument(
         "--max-train", type=int, default=0, help="use only the first N training rows (0 = all)"
     )
+    run.add_argument(
+        "--supplementary",
+        default="",
+        help="GLUE task under --data whose training inputs L-ILD-other distils on",
+    )
     run.add_argument("--cache-dir", default="", help="teacher cache (default <build>/cache/crild)")
     run.add_argument("--json", action="store_true", help="print results as JSON lines")
     run.set_defaults(func=handle_run)
@@ -77,6 +82,27 @@ def build_config(args: argparse.Namespace, task: str, method: str):
     return _build(MainTableConfig, values)
 
 
+def attach_other_task(bundle, args: argparse.Namespace, cfg) -> None:
+    """Attaches ``--supplementary``'s training inputs (read from ``--data``) to ``bundle``."""
+    from repro.crild.glue import load_task, task_spec
+    from repro.crild.methods import MissingSupplementaryError
+    from repro.crild.supplementary import attach_supplementary
+
+    if not args.supplementary:
+        raise MissingSupplementaryError(
+            f"--method {args.method}: distils on another task's inputs; name it with "
+            "--supplementary TASK"
+        )
+    other = task_spec(args.supplementary).name
+    train, _ = load_task(args.data, other)
+    splits = {
+        "train_text_a": train.text_a,
+        "train_text_b": train.text_b or None,
+        "train_label": train.labels,
+    }
+    attach_supplementary(bundle, splits, cfg, other)
+
+
 def handle_run(args: argparse.Namespace) -> int:
     """Runs the experiment and prints best-on-dev and last-checkpoint metrics per seed."""
     import json
@@ -100,6 +126,8 @@ def handle_run(args: argparse.Namespace) -> int:
         "dev_label": dev.labels,
     }
     bundle = prepare_task(spec.name, splits, cfg, cfg.seeds[0], cache_dir=args.cache_dir or None)
+    if get_method(method).inputs == "other":
+        attach_other_task(bundle, args, cfg)
     for seed in cfg.seeds:
         for row in result_rows("glue", spec.name, run_method(bundle, method, cfg, seed)):
             if args.json:

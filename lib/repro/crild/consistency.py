@@ -1,8 +1,9 @@
-"""Consistency regularisation (the "CR" of CR-ILD) and an EMA teacher-of-the-student.
+"""Consistency regularisation (the "CR" of CR-ILD).
 
 On a mixed input ``x~ = mix(x, x_rev, lam)`` the student's last-layer attention and
-hidden state are pulled towards targets computed by the student (or an EMA copy) on the
-*clean* inputs without gradient:
+hidden state are pulled towards targets computed by the student itself on the
+*clean* inputs without gradient (the release's optional EMA target, ``--use_ema``, is not
+used by its CR-ILD script and is not implemented here):
 
     w_ic * (epoch / E) * [lam * D(S(x~), S_bar(x)) + (1 - lam) * D(S(x~), S_bar(x)[rev])]
 
@@ -13,10 +14,7 @@ mask) and :func:`repro.crild.losses.hidden_mse` for hidden states.
 
 from __future__ import annotations
 
-import copy
-
 import torch
-from torch import nn
 
 from repro.crild.losses import attention_kl, hidden_mse
 
@@ -62,19 +60,3 @@ def consistency_term(
         if use_hidden:
             total = total + w * hidden_mse(mixed_hidden, hd.detach())
     return total
-
-
-class EmaModel:
-    """Exponential moving average of a model's parameters (decay 0.999 as released)."""
-
-    def __init__(self, model: nn.Module, decay: float = 0.999) -> None:
-        self.decay = decay
-        self.model = copy.deepcopy(model)
-        for p in self.model.parameters():
-            p.requires_grad_(False)
-
-    @torch.no_grad()
-    def update(self, model: nn.Module) -> None:
-        """``ema = decay * ema + (1 - decay) * current`` for every parameter."""
-        for pe, pm in zip(self.model.parameters(), model.parameters(), strict=True):
-            pe.mul_(self.decay).add_(pm.detach(), alpha=1.0 - self.decay)

@@ -89,3 +89,27 @@ def load_splits(
 def metric_task(data_source: str, task: str) -> str:
     """Key of :data:`repro.crild.metrics.METRIC_KIND` for a task name."""
     return task if data_source == "synthetic" else task_spec(task).name
+
+
+def setting_splits(
+    splits: dict[str, np.ndarray],
+    task: str,
+    setting: str,
+    n_few: int,
+    label_noise: float,
+    seed: int = 0,
+) -> dict[str, np.ndarray]:
+    """The split dict of one of the release's settings.
+
+    Args:
+        setting: ``"standard"`` (unchanged), ``"few-sample"`` (a seeded subset of ``n_few``
+            training rows, ``glue_1k``) or ``"label-noise"`` (``label_noise`` symmetric noise
+            with a fixed seed, ``glue_lnl``).
+    """
+    if setting == "standard":
+        return splits
+    if setting == "few-sample":
+        return apply_setting(splits, task, n_train=n_few, subset_seed=seed)
+    if setting == "label-noise":
+        return apply_setting(splits, task, label_noise=label_noise)
+    raise ValueError(f"setting={setting!r}; expected standard, few-sample or label-noise")

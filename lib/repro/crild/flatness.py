@@ -10,6 +10,8 @@ This is a proxy for the paper's noise-robustness analysis, not its loss-surface 
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
+from typing import Any
 
 import pandas as pd
 import torch
@@ -44,3 +46,37 @@ def weight_noise_curve(
                     p.add_(sigma * p.abs() * torch.randn(p.shape, generator=gen).to(p.device))
             rows.append({"sigma": sigma, "draw": d, "select": evaluate(noisy, dev, task)["select"]})
     return pd.DataFrame(rows)
+
+
+def run_grid_with_flatness(
+    bundles: dict,
+    methods: Sequence[str],
+    seeds: Sequence[int],
+    cfg: Any,
+    flat_methods: Sequence[str] = ("TinyBERT", "L-ILD"),
+    setting: str = "standard",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`repro.crild.runner.run_grid`, plus the weight-noise curve of some students.
+
+    Each student of ``flat_methods`` is scored under ``cfg.noise_sigmas`` (``cfg.noise_draws``
+    draws each) right after it is trained, so no more than one trained model is held at once.
+
+    Returns:
+        ``(long run table, weight-noise table with task, method, seed, sigma, draw, select)``.
+    """
+    from repro.crild.runner import result_rows, run_method
+
+    rows, flats = [], []
+    for task, bundle in bundles.items():
+        for method in methods:
+            for seed in seeds:
+                keep = method in flat_methods
+                run = run_method(bundle, method, cfg, seed, keep_model=keep)
+                rows += result_rows(setting, task, run)
+                if keep:
+                    curve = weight_noise_curve(
+                        run.model, bundle.dev, task, list(cfg.noise_sigmas), cfg.noise_draws, seed
+                    )
+                    flats.append(curve.assign(task=task, method=run.method, seed=seed))
+    flat = pd.concat(flats, ignore_index=True) if flats else pd.DataFrame()
+    return pd.DataFrame(rows), flat

@@ -11,9 +11,10 @@ Here (issue 14):
 * hidden states: MSE over non-pad tokens only;
 * the same layer pairs as the method (``uniform`` or ``last``; embeddings for ``uniform``).
 
-The overfitting analysis logs this measure at step 0 (before stage 1) and after every epoch,
-and reports ``gap(epoch) - gap(0)``, so a difference the inputs have before any ILD is not
-read as overfitting.
+A tracked run (``repro.crild.runner.run_method(track_ild=True)``) logs this measure at step 0
+(before stage 1) and after every epoch, and :func:`repro.crild.tables.gap_curves` reports
+``gap(epoch) - gap(0)``, so a difference the inputs have before any ILD is not read as
+overfitting. The ILD-overfitting probe measures the same quantities per layer.
 """
 
 from __future__ import annotations

@@ -11,7 +11,15 @@ L-ILD               attn + hid   last       no     no          last layer only
 L-ILD-QKV           Q/K/V rel.   last       no     no          released objective, no mixup
 CR-ILD              attn + hid   last       yes    yes         CR-ILD as the paper describes
 CR-ILD-released     Q/K/V rel.   last       yes    no          what the released script runs
+L-ILD-mixup         attn + hid   last       yes    no          ablation: CR-ILD without CR
+L-ILD-other         attn + hid   last       no     no          ILD on another corpus's inputs
 =================== ============ ========== ====== =========== ==========================
+
+``L-ILD-other`` is the paper's supplementary-task observation with real other inputs instead
+of mixup: stage 1 runs on the inputs of another task or corpus (``inputs = "other"``; the
+release's unfinished ``generate_wiki_data.py`` points at Wikipedia sentence pairs), drawn in
+the same number of batches as the target inputs so the optimiser budget is matched. The
+corpus is attached to the task bundle by :mod:`repro.crild.supplementary`.
 
 "attn + hid" is :func:`~repro.crild.losses.attention_kl` on attention distributions plus
 :func:`~repro.crild.losses.hidden_mse` on ``fit_dense``-projected hidden states; the
@@ -40,13 +48,18 @@ from repro.crild.train import Encoded, slice_outputs
 
 @dataclass(frozen=True)
 class Method:
-    """A stage-1 recipe. ``ild`` in {"none", "pkd", "attn_hidden", "qkv", "emd"}."""
+    """A stage-1 recipe. ``ild`` in {"none", "pkd", "attn_hidden", "qkv", "emd"}.
+
+    ``inputs`` is ``"target"`` (the task's training inputs) or ``"other"`` (a supplementary
+    corpus's inputs, see :mod:`repro.crild.supplementary`).
+    """
 
     name: str
     ild: str
     mapping: str = "last"
     mixup: bool = False
     consistency: bool = False
+    inputs: str = "target"
 
 
 METHODS: dict[str, Method] = {
@@ -60,6 +73,8 @@ METHODS: dict[str, Method] = {
         Method("L-ILD-QKV", "qkv", "last"),
         Method("CR-ILD", "attn_hidden", "last", mixup=True, consistency=True),
         Method("CR-ILD-released", "qkv", "last", mixup=True, consistency=False),
+        Method("L-ILD-mixup", "attn_hidden", "last", mixup=True, consistency=False),
+        Method("L-ILD-other", "attn_hidden", "last", inputs="other"),
     ]
 }
 
@@ -109,7 +124,10 @@ def ild_objective(
             num_heads,
         )
     if method.ild == "pkd":
-        return sum(L.pkd_cls_loss(s.hidden[i], t.hidden[j]) for i, j in uniform_map(m, n))
+        # The release takes one MSE over the stacked [B, layers, H] normalised [CLS] vectors,
+        # i.e. the mean (not the sum) of the per-layer MSEs.
+        pairs = uniform_map(m, n)
+        return sum(L.pkd_cls_loss(s.hidden[i], t.hidden[j]) for i, j in pairs) / len(pairs)
     if method.ild == "emd":
         att = torch.stack(
             [
@@ -137,12 +155,17 @@ def ild_objective(
     return total
 
 
+class MissingSupplementaryError(InputError, ValueError):
+    """A method that distils on another corpus's inputs was given no corpus."""
+
+
 def make_loss_fn(
     method: Method,
     teacher: DistillBert,
     teacher_cache: EncoderOutput | None,
     num_epochs: int,
     w_ic: float = 0.1,
+    supplementary: tuple[Encoded, EncoderOutput | None] | None = None,
 ) -> Callable[..., torch.Tensor]:
     """Builds ``loss_fn(student, idx, batch, epoch, gen)`` for :func:`repro.crild.train.stage1_ild`.
 
@@ -151,16 +174,18 @@ def make_loss_fn(
             methods without mixup instead of a teacher forward pass.
         num_epochs: stage-1 epochs ``E`` of the consistency ramp ``epoch / E``.
         w_ic: consistency weight (0.1 as released).
+        supplementary: ``(inputs, cached teacher outputs or None)`` of another corpus, for
+            methods with ``inputs == "other"``: the target batch's row indices (modulo the
+            corpus size) pick the corpus rows, so batch count and size stay those of the
+            target task.
+
+    Raises:
+        MissingSupplementaryError: an ``inputs == "other"`` method without a corpus.
     """
     heads = teacher.bert.shape.num_heads
 
     def clean(student: DistillBert, idx, b: Encoded, epoch: int, gen) -> torch.Tensor:
-        if teacher_cache is not None:
-            t = slice_outputs(teacher_cache, idx)
-        else:
-            with torch.no_grad():
-                t = teacher(b.ids, b.mask, b.types)
-        return ild_objective(method, student(b.ids, b.mask, b.types), t, b.mask, heads)
+        return clean_on(student, idx, b, teacher_cache)
 
     def mixed(student: DistillBert, idx, b: Encoded, epoch: int, gen) -> torch.Tensor:
         lam = sample_lambda(gen)
@@ -179,8 +204,28 @@ def make_loss_fn(
                 )
         return loss
 
+    def other(student: DistillBert, idx, b: Encoded, epoch: int, gen) -> torch.Tensor:
+        data, cache = supplementary
+        rows = idx % len(data)
+        return clean_on(student, rows, data.take(rows), cache)
+
+    def clean_on(student: DistillBert, idx, b: Encoded, cache) -> torch.Tensor:
+        if cache is not None:
+            t = slice_outputs(cache, idx)
+        else:
+            with torch.no_grad():
+                t = teacher(b.ids, b.mask, b.types)
+        return ild_objective(method, student(b.ids, b.mask, b.types), t, b.mask, heads)
+
     if method.ild == "none":
         raise ValueError("method KD has no stage 1")
+    if method.inputs == "other":
+        if supplementary is None:
+            raise MissingSupplementaryError(
+                f"method {method.name}: distils on another corpus's inputs, but the task "
+                "bundle has none (repro.crild.supplementary.attach_supplementary)"
+            )
+        return other
     return mixed if method.mixup else clean
 
 

@@ -111,3 +111,36 @@ def plot_flatness(flat: pd.DataFrame, title: str = "") -> plt.Figure:
         ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def plot_ablation(diffs: pd.DataFrame, table: pd.DataFrame) -> plt.Figure:
+    """Ablation: each step's per-seed paired difference to its baseline, with the t-interval.
+
+    Args:
+        diffs: :func:`repro.crild.ablation.ablation_differences` (``step, vs, seed, diff_x100``).
+        table: :func:`repro.crild.ablation.ablation_table` (its ``diff_x100, ci_low, ci_high``
+            are the estimates and 95 % intervals the verdicts use).
+    """
+    order = list(dict.fromkeys(diffs["step"]))
+    labels = {r.step: f"{r.step}\nvs {r.vs}" for r in diffs.drop_duplicates("step").itertuples()}
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    sns.stripplot(
+        data=diffs, x="step", y="diff_x100", order=order, color="0.45", alpha=0.8,
+        size=5, jitter=0.08, ax=ax, label="one student seed",
+    )  # fmt: skip
+    est = table.set_index("step").loc[order]
+    ax.errorbar(
+        range(len(order)), est["diff_x100"],
+        yerr=[est["diff_x100"] - est["ci_low"], est["ci_high"] - est["diff_x100"]],
+        fmt="D", color="C0", capsize=4, label="mean, 95 % t-interval",
+    )  # fmt: skip
+    ax.axhline(0.0, color="grey", lw=0.8)
+    ax.set_xticks(range(len(order)), [labels[s] for s in order])
+    ax.set_xlabel("")
+    ax.set_ylabel("paired difference, dev metric x100")
+    ax.tick_params(axis="x", rotation=0, labelsize=6)
+    handles, names = ax.get_legend_handles_labels()
+    keep = {n: h for h, n in zip(handles, names, strict=True)}  # one entry per label
+    ax.legend(keep.values(), keep.keys(), fontsize=7)
+    fig.tight_layout()
+    return fig

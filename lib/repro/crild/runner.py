@@ -95,7 +95,14 @@ def run_method(
     if method.ild != "none":
         layers_cached = bool(bundle.teacher_train is not None and bundle.teacher_train.hidden)
         cache = bundle.teacher_train if use_cache and layers_cached else None
-        loss_fn = make_loss_fn(method, bundle.teacher, cache, cfg.ild_epochs, cfg.w_ic)
+        loss_fn = make_loss_fn(
+            method,
+            bundle.teacher,
+            cache,
+            cfg.ild_epochs,
+            cfg.w_ic,
+            supplementary=bundle.extra.get("supplementary"),
+        )
         t_train = bundle.teacher_train if layers_cached else None
 
         def hook(_epoch: int) -> None:

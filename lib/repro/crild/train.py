@@ -294,7 +294,7 @@ def stage1_ild(
     Args:
         loss_fn: builds the ILD loss of one batch (see :mod:`repro.crild.methods`).
         epoch_hook: called with the epoch index after every epoch (e.g. to log held-out
-            ILD losses for the overfitting figure).
+            layer distances on held-out inputs).
 
     Returns:
         Mean training loss per epoch.
