@@ -1,4 +1,4 @@
-"""Learned decoder-layer selection (the release's ``run_AUTO.sh``, ``--pruning_method auto_select``).
+"""Learned decoder-layer selection (the release's ``run_AUTO.sh``: ``auto_select``).
 
 Instead of fixing which k of the L decoder blocks survive (uniform, low or high), the
 release gives the decoder *coarse* hard-concrete masks, one per sublayer, and a second
