@@ -102,23 +102,3 @@ def test_ablation_values_are_paired_differences():
     verdicts = {c.key: evaluate(c, values[c.key])["verdict"] for c in ABLATION_CLAIMS}
     assert verdicts["unif_vs_low"] == "reproduced"
 
-
-def test_release_metric_bracket_by_hand():
-    from repro.nash.claims import block_speedups, release_metric_bracket
-
-    base = {"arch": "t5-base", "output_len": 20, "num_beams": 1, "sparsity_group": 0.3}
-    rows = [  # two setups; the full model's block time 400 / 300 ms, NASH's 100 / 100 ms
-        {**base, "batch": 1, "decoder_layers": "all", "encoder_sparsity": 0.0,
-         "speedup": 1.0, "block_ms": 400.0},
-        {**base, "batch": 1, "decoder_layers": "3", "encoder_sparsity": 0.3,
-         "speedup": 2.0, "block_ms": 100.0},
-        {**base, "batch": 32, "decoder_layers": "all", "encoder_sparsity": 0.0,
-         "speedup": 1.0, "block_ms": 300.0},
-        {**base, "batch": 32, "decoder_layers": "3", "encoder_sparsity": 0.3,
-         "speedup": 1.5, "block_ms": 100.0},
-    ]  # fmt: skip
-    lat = pd.DataFrame(rows)
-    assert block_speedups(lat).tolist() == [1.0, 4.0, 1.0, 3.0]
-    bracket = release_metric_bracket(lat, ("t5-base", 3, 0.3))
-    assert bracket == {"end_to_end": 1.75, "release_metric": 3.5}
-    assert np.isnan(release_metric_bracket(lat, ("t5-base", 2, 0.3))["end_to_end"])

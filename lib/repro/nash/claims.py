@@ -290,38 +290,3 @@ def pair_table(lat: pd.DataFrame, pair: dict[str, object] | None) -> pd.DataFram
             values = [arch, *setup, pair["k"], pair["s"], d, e, d - e]
             rows.append(dict(zip(cols, values, strict=True)))
     return pd.DataFrame(rows, columns=cols)
-
-
-def block_speedups(lat: pd.DataFrame) -> pd.Series:
-    """Speedup by the release's metric (summed unsynchronised block times) per record.
-
-    Each record's ``block_ms`` (one instrumented call) divides the full model's of the same
-    shape, setup and interleaved group; NaN where the grid has no ``block_ms``.
-    """
-    if "block_ms" not in lat:
-        return pd.Series(np.nan, index=lat.index)
-    keys = ["arch", "batch", "output_len", "num_beams", "sparsity_group"]
-    is_ref = (lat.decoder_layers == "all") & (lat.encoder_sparsity == 0.0)
-    ref = lat[is_ref].groupby(keys)["block_ms"].first().rename("ref_block_ms")
-    joined = lat.join(ref, on=keys)
-    return joined.ref_block_ms / joined.block_ms
-
-
-def release_metric_bracket(lat: pd.DataFrame, nash: tuple[str, int, float]) -> dict[str, float]:
-    """The NASH configuration's speedup two ways, medians over the grid's setups.
-
-    Returns:
-        ``end_to_end``: synchronised ``generate`` time (our metric); ``release_metric``:
-        summed block times without the output layer or the search loop (the release's).
-        NaN where the grid does not time the configuration.
-    """
-    arch, k, s = nash
-    own = _own(lat[lat.arch == arch])
-    sel = own[(own.decoder_layers == ("all" if k == 0 else str(k))) & (own.encoder_sparsity == s)]
-    if sel.empty:
-        return {"end_to_end": math.nan, "release_metric": math.nan}
-    blocks = block_speedups(lat).loc[sel.index]  # the reference rows are in other groups' own
-    return {
-        "end_to_end": float(sel.speedup.median()),
-        "release_metric": float(blocks.median()),
-    }

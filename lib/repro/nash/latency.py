@@ -78,10 +78,8 @@ def part_times(
     """One instrumented ``generate``: milliseconds in encoder, decoder stack and ``lm_head``.
 
     Returns:
-        Dict with ``encoder_ms``, ``decoder_ms``, ``lm_head_ms``, ``total_ms``,
-        ``other_ms`` (search logic, embedding of outputs, Python overhead) and
-        ``block_ms``, the release's metric: the blocks' own times, unsynchronised (on a
-        GPU that is mostly kernel-launch time), without embeddings or ``lm_head``.
+        Dict with ``encoder_ms``, ``decoder_ms``, ``lm_head_ms``, ``total_ms`` and
+        ``other_ms`` (search logic, embedding of outputs, Python overhead).
     """
     sync = cuda_sync_if_available()
     parts = {"encoder": model.encoder, "decoder": model.decoder, "lm_head": model.lm_head}
@@ -103,24 +101,6 @@ def part_times(
                 lambda *_, n=name: spent.__setitem__(n, spent[n] + now() - started[n])
             )
         )
-    # The release's metric (evaluation.py / deploying_t5.py): time.time() around every
-    # T5Block.forward, summed over both stacks, with no synchronisation inside, so
-    # embeddings, final norms, lm_head and search logic are left out.
-    block_spent = [0.0]
-    block_start: dict[int, float] = {}
-    for block in [*model.encoder.block, *model.decoder.block]:
-        handles.append(
-            block.register_forward_pre_hook(
-                lambda m, *_: block_start.__setitem__(id(m), time.perf_counter())
-            )
-        )
-        handles.append(
-            block.register_forward_hook(
-                lambda m, *_: block_spent.__setitem__(
-                    0, block_spent[0] + time.perf_counter() - block_start[id(m)]
-                )
-            )
-        )
     try:
         t0 = now()
         out = generate_call(model, input_ids, setup)()
@@ -133,7 +113,6 @@ def part_times(
     res = {f"{n}_ms": v * 1000.0 for n, v in spent.items()}
     res["total_ms"] = total * 1000.0
     res["other_ms"] = res["total_ms"] - sum(v * 1000.0 for v in spent.values())
-    res["block_ms"] = block_spent[0] * 1000.0
     return res
 
 
