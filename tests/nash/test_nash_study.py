@@ -101,4 +101,3 @@ def test_ablation_values_are_paired_differences():
     assert np.allclose(values["unif_vs_learned"], [0.0, -0.01, 0.01])
     verdicts = {c.key: evaluate(c, values[c.key])["verdict"] for c in ABLATION_CLAIMS}
     assert verdicts["unif_vs_low"] == "reproduced"
-
