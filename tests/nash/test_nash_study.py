@@ -14,6 +14,7 @@ from repro.nash.methods import ExperimentConfig
 from repro.nash.sparsity import encoder_prunable
 from repro.nash.study import run_study
 from repro.nash.synthetic import SyntheticTask, keywords, make_examples
+from repro.nash.tables import target_table
 
 TINY = ExperimentConfig(
     task=SyntheticTask(vocab_size=20, num_keywords=6, min_source_len=4, max_source_len=6,
@@ -87,6 +88,9 @@ def test_study_targets_cofi_size_and_ablation():
     assert list(table.selection) == ["unif", "low", "high", "learned"]
     assert "speedup_mean" in table.columns
     assert set(out["teacher"].metric) >= {"rougeL", "exact_match"}
+    targets = target_table(out)
+    assert targets.gap.abs().max() <= 0.02 and targets.controller_end.notna().all()
+    assert len(targets) == 2 + 3 + 3  # nash (= unif row), cofi; 3 sweep points; low, high, learned
 
 
 def test_ablation_values_are_paired_differences():
