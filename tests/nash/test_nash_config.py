@@ -52,7 +52,8 @@ def test_experiment_config_follows_cfg():
     assert exp.task.vocab_size == 30 and exp.task.num_keywords == 5
     assert exp.d_model == 32 and exp.distill.kd_alpha == 0.25
     assert exp.device == "cpu"
-    assert (exp.prune_steps, exp.final_steps, exp.final_lr) == (120, 40, 0.001)
+    assert (exp.prune_steps, exp.final_steps, exp.final_lr) == (60, 15, 0.001)
+    assert exp.task.rule == "topic" and exp.fit_masks and exp.decoder_layers == 2
 
 
 def test_generation_setups_cover_the_grid():

@@ -4,9 +4,10 @@ import pytest
 import torch
 
 from repro.nash.arch import tiny_t5_config
-from repro.nash.methods import ExperimentConfig, Method, cofi_target, run_experiment
+from repro.nash.methods import ExperimentConfig, Method, cofi_target
 from repro.nash.metrics import accuracy, exact_match, normalize_answer, rouge
 from repro.nash.sparsity import achieved_sparsity, decoder_prunable, encoder_prunable
+from repro.nash.study import run_experiment
 from repro.nash.synthetic import EOS, SyntheticTask, collate, ids_to_text, make_examples
 from repro.nash.tables import summarize
 

@@ -7,13 +7,20 @@ import pytest
 
 from repro.core.paths import repo_root
 from repro.nash import claims
+from repro.nash.ablation import ABLATION_CLAIMS
+from repro.nash.sweep import SWEEP_CLAIMS
 
 PAGES = ["latency_anatomy", "accounting", "pruning_synthetic", "reported_claims"]
 TYPED_VERDICTS = re.compile(
     r"\b(it reproduces|reproduces\b|smaller than the|about the same|is contradicted)", re.I
 )
 CLAIM_KEYS = {
-    c.key for c in claims.LATENCY_CLAIMS + claims.PRUNING_CLAIMS + claims.ACCOUNTING_CLAIMS
+    c.key
+    for c in claims.LATENCY_CLAIMS
+    + claims.PRUNING_CLAIMS
+    + claims.ACCOUNTING_CLAIMS
+    + SWEEP_CLAIMS
+    + ABLATION_CLAIMS
 }
 
 

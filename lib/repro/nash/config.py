@@ -17,6 +17,8 @@ from repro.core.errors import InputError
 ARCHS = ("t5-small", "t5-base", "t5-large")
 DEVICES = ("auto", "cpu", "cuda")
 DATA_SOURCES = ("synthetic", "release")
+KEYWORD_RULES = ("topic", "id")  # repro.nash.synthetic.RULES
+SELECTIONS = ("unif", "low", "high", "learned")  # repro.nash.methods.SELECTIONS
 
 
 class NashConfigError(InputError):
@@ -162,35 +164,38 @@ class PruningConfig:
     n_eval: int = 0  # evaluation examples (0: the whole split)
     # data: synthetic tier
     vocab_size: int = 40  # token ids (0 pad, 1 EOS)
-    num_keywords: int = 12  # ids that form the "summary"
+    keyword_rule: str = "topic"  # "topic": keyword if in the group named by the first token; "id"
+    num_keywords: int = 12  # "id" rule: ids that form the "summary"
+    num_markers: int = 3  # "topic" rule: topic ids (words split into this many groups)
     min_source_len: int = 8  # shortest source
     max_source_len: int = 12  # longest source
-    max_target_len: int = 6  # keywords kept in the target
+    max_target_len: int = 4  # keywords kept in the target
     n_train: int = 3000  # training examples
     n_test: int = 200  # evaluation examples
     # model: synthetic teacher, trained from scratch
-    d_model: int = 64  # hidden size
-    d_ff: int = 256  # FFN size
+    d_model: int = 32  # hidden size
+    d_ff: int = 128  # FFN size
     num_heads: int = 4  # attention heads
     num_layers: int = 3  # encoder and decoder depth (paper tier: the checkpoint's)
     # compression
     methods: tuple[str, ...] = (
         "full",
         "nash",
-        "nash_no_distill",
         "cofi",
         "decoder_only",
-        "encoder_only",
-    )  # methods compared, each from the same teacher per seed
+    )  # compared at equal size from the same teacher per seed (also nash_no_distill, encoder_only)
     encoder_sparsity: float = 0.5  # NASH / encoder-only target: encoder heads + FFN params removed
-    decoder_layers: int = 1  # NASH / decoder-only: decoder blocks kept (uniform selection)
+    decoder_layers: int = 2  # NASH / decoder-only: decoder blocks kept (uniform selection)
+    sweep_sparsities: tuple[float, ...] = (0.0, 0.1, 0.5, 0.7)  # NASH encoder targets at k
+    layer_selections: tuple[str, ...] = ("unif", "low", "high", "learned")  # ablation rows
+    fit_masks: bool = True  # final masks fitted to the target size; False: the release's rule
     # training
     seeds: tuple[int, ...] = (0, 1, 2)  # one teacher and one run of every method per seed
-    teacher_steps: int = 200  # teacher training steps (paper tier: fine-tuning of pretrained T5)
-    prune_steps: int = 120  # pruning steps with masks
-    warmup_steps: int = 60  # Lagrangian target ramp length in steps (the release: half the run)
-    final_steps: int = 40  # fine-tuning steps after physical pruning
-    lr: float = 0.003  # teacher learning rate (release: 3e-4 for T5 fine-tuning)
+    teacher_steps: int = 500  # teacher training steps (paper tier: fine-tuning of pretrained T5)
+    prune_steps: int = 60  # pruning steps with masks
+    warmup_steps: int = 30  # Lagrangian target ramp length in steps (the release: half the run)
+    final_steps: int = 15  # fine-tuning steps after physical pruning
+    lr: float = 0.005  # teacher learning rate (release: 3e-4 for T5 fine-tuning)
     prune_lr: float = 0.001  # model learning rate while pruning (release: 3e-5)
     final_lr: float = 0.001  # learning rate of the fine-tune after pruning (release: 3e-4)
     reg_lr: float = 0.1  # lr of mask log-alphas and multipliers (release: 0.01, ~100x more steps)
@@ -201,7 +206,7 @@ class PruningConfig:
     hidden_weight: float = 1.0  # weight of the hidden-state MSE
     # latency and device
     latency_batch: int = 32  # sequences per timed generate call
-    latency_repeats: int = 5  # timed rounds, methods interleaved
+    latency_repeats: int = 3  # timed rounds, methods interleaved
     threads: int = 1  # torch CPU threads (0: leave the default)
     device: str = "auto"  # "auto" (cuda if available), "cpu" or "cuda"
 
@@ -226,6 +231,31 @@ class PruningConfig:
             "a fraction in [0, 1)",
         )
         _check(self.decoder_layers >= 1, name, "decoder_layers", self.decoder_layers, ">= 1")
+        _check(
+            self.keyword_rule in KEYWORD_RULES,
+            name,
+            "keyword_rule",
+            self.keyword_rule,
+            f"one of {KEYWORD_RULES}",
+        )
+        sweep = self.sweep_sparsities
+        _check_fractions(name, "sweep_sparsities", sweep)
+        _check(
+            not sweep or (0.0 in sweep and len(sweep) >= 2),
+            name,
+            "sweep_sparsities",
+            sweep,
+            "empty, or 0.0 (the reference) and at least one s > 0",
+        )
+        bad = [s for s in self.layer_selections if s not in SELECTIONS]
+        _check(not bad, name, "layer_selections", self.layer_selections, f"names from {SELECTIONS}")
+        _check(
+            not self.layer_selections or "unif" in self.layer_selections,
+            name,
+            "layer_selections",
+            self.layer_selections,
+            "to hold 'unif' (the reference)",
+        )
         _check(self.device in DEVICES, name, "device", self.device, f"one of {DEVICES}")
         for field in (
             "teacher_steps",

@@ -201,3 +201,42 @@ def uniform_masks(
     for layer in range(n_layers):
         mask[layer, torch.randperm(width, generator=gen, device="cpu")[:keep]] = 1.0
     return mask if device is None else mask.to(device)
+
+
+def fit_to_target(masks: L0Masks, prunable: int, target: float) -> dict[str, torch.Tensor]:
+    """Deterministic masks that remove ``target`` of ``prunable`` parameters (to one FFN dim).
+
+    The release keeps ``round(n - sum P(z > 0))`` units per layer, so its final size is
+    whatever expected size the controller reached; its runs are ~100x longer than ours
+    and settle at the target, ours stop while the controller still swings around it. So
+    we keep the controller's ranking but fit the count: units are removed in increasing
+    order of their keep probability ``P(z > 0)`` (layer gates folded in), skipping any
+    whose removal would overshoot, until the removed parameters reach ``target *
+    prunable``. Kept units carry the release's soft value ``sigmoid(0.8 log_alpha / T)``
+    (times their layer gate's), which physical pruning folds into the weights.
+
+    Returns:
+        Group -> ``float[L, width]`` masks for :func:`repro.nash.prune.prune_model`.
+    """
+    costs = unit_costs(masks.config)
+    probs = masks.keep_probs()
+    soft = masks._combine(
+        {
+            _name(k): torch.sigmoid(v.detach() / hc.TEMPERATURE * hc.DETERMINISTIC_SCALE)
+            for k, v in masks.log_alpha.items()
+        }
+    )
+    units = []  # (probability, cost, group, flat index)
+    for g, p in probs.items():
+        cost = costs.ffn_dim if g.endswith("ffn") else costs.head
+        units += [(float(v), cost, g, i) for i, v in enumerate(p.detach().reshape(-1).tolist())]
+    budget = target * prunable
+    removed = 0.0
+    keep = {g: torch.ones(p.numel()) for g, p in probs.items()}
+    for _, cost, g, i in sorted(units, key=lambda u: u[0]):
+        if removed + cost <= budget + 0.5:
+            keep[g][i] = 0.0
+            removed += cost
+    return {
+        g: (keep[g].reshape(probs[g].shape).to(soft[g].device) * soft[g].detach()) for g in probs
+    }

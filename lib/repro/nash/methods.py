@@ -22,21 +22,23 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 
-import pandas as pd
 import torch
 from transformers import T5ForConditionalGeneration
 
 from repro.core.seeding import derive_seed
-from repro.nash.arch import count_parameters, random_t5, tiny_t5_config
+from repro.nash.arch import random_t5, tiny_t5_config
+from repro.nash.autoselect import BlockGates, decoder_target
 from repro.nash.config import Method
-from repro.nash.latency import GenerationSetup, measure
-from repro.nash.layers import select_decoder_layers, shorten_decoder
-from repro.nash.masks import DECODER_GROUPS, ENCODER_GROUPS, L0Masks
+from repro.nash.layers import LayerSelection, select_decoder_layers, shorten_decoder
+from repro.nash.masks import DECODER_GROUPS, ENCODER_GROUPS, L0Masks, fit_to_target
 from repro.nash.metrics import rouge
-from repro.nash.prune import prune_model, structure
-from repro.nash.sparsity import achieved_sparsity, decoder_prunable, encoder_prunable
-from repro.nash.synthetic import Seq2SeqBatch, SyntheticTask, ids_to_text, make_dataset
+from repro.nash.prune import prune_model
+from repro.nash.sparsity import decoder_prunable, encoder_prunable
+from repro.nash.synthetic import Seq2SeqBatch, SyntheticTask, ids_to_text
 from repro.nash.train import DistillConfig, PruneConfig, finetune, greedy_decode, prune_train
+
+#: Decoder-layer selections: the release's fixed rules and its learned ("auto") one.
+SELECTIONS = (*(m.value for m in LayerSelection), "learned")
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class ExperimentConfig:
     batch_size: int = 32
     encoder_sparsity: float = 0.5
     decoder_layers: int = 1
+    layer_selection: str = "unif"  # which k decoder blocks: unif, low, high or learned
+    fit_masks: bool = False  # final masks fitted to the target size (masks.fit_to_target)
     distill: DistillConfig = field(default_factory=DistillConfig)
     latency_batch: int = 32
     latency_repeats: int = 5
@@ -71,6 +75,8 @@ class ExperimentConfig:
             raise ValueError(f"decoder_layers={self.decoder_layers} not in [1, {self.num_layers}]")
         if not 0.0 <= self.encoder_sparsity < 1.0:
             raise ValueError(f"encoder_sparsity={self.encoder_sparsity} not in [0, 1)")
+        if self.layer_selection not in SELECTIONS:
+            raise ValueError(f"layer_selection={self.layer_selection!r} not in {SELECTIONS}")
 
     def model_config(self):
         return tiny_t5_config(
@@ -122,6 +128,7 @@ def _masked_run(
     prunable,
     decoder_map,
     distill,
+    block_gates=None,
 ):
     masks = L0Masks(
         student.config, groups, layer_gates=layer_gates, seed=derive_seed(seed, "masks")
@@ -145,8 +152,10 @@ def _masked_run(
         teacher=teacher,
         decoder_map=decoder_map,
         distill_cfg=cfg.distill,
+        block_gates=block_gates,
+        decoder_target=decoder_target(cfg.decoder_layers, student.config.num_decoder_layers),
     )
-    gates = masks.deterministic()
+    gates = fit_to_target(masks, prunable, target) if cfg.fit_masks else masks.deterministic()
     return prune_model(student, gates), history, gates
 
 
@@ -188,9 +197,17 @@ def compress_keeping(
     train: Seq2SeqBatch,
     cfg: ExperimentConfig,
     seed: int,
+    cofi_target_sparsity: float | None = None,
 ) -> Compressed:
-    """:func:`compress`, also returning the masks and the kept decoder blocks."""
+    """:func:`compress`, also returning the masks and the kept decoder blocks.
+
+    Args:
+        cofi_target_sparsity: CoFi's global target (default: NASH's nominal overall
+            sparsity, :func:`cofi_target`); the study passes NASH's *achieved* one.
+    """
     method = Method(method)
+    if cfg.layer_selection == "learned" and method in (Method.NASH, Method.NASH_NO_DISTILL):
+        return _learned(method, teacher, train, cfg, seed)
     all_layers = list(range(teacher.config.num_decoder_layers))
     if method is Method.FULL:  # same extra training as the others get, no compression
         model = copy.deepcopy(teacher)
@@ -204,7 +221,8 @@ def compress_keeping(
         )
         return Compressed(model.eval(), [], None, all_layers)
     mcfg = teacher.config
-    keep = select_decoder_layers(mcfg.num_decoder_layers, cfg.decoder_layers)
+    selection = "unif" if cfg.layer_selection == "learned" else cfg.layer_selection
+    keep = select_decoder_layers(mcfg.num_decoder_layers, cfg.decoder_layers, selection)
     enc = encoder_prunable(mcfg)
     history: list[dict] = []
     gates = None
@@ -251,13 +269,20 @@ def compress_keeping(
             seed,
             groups=ENCODER_GROUPS + DECODER_GROUPS,
             layer_gates=True,
-            target=cofi_target(mcfg, cfg.encoder_sparsity, cfg.decoder_layers),
+            target=cofi_target(mcfg, cfg.encoder_sparsity, cfg.decoder_layers)
+            if cofi_target_sparsity is None
+            else cofi_target_sparsity,
             prunable=enc + decoder_prunable(mcfg),
             decoder_map=full_map,
             distill=False,
         )
     # Decoder-only has no pruning phase: it fine-tunes for the whole budget instead.
     extra = cfg.prune_steps if method is Method.DECODER_ONLY else 0
+    _final(model, train, cfg, seed, method, extra)
+    return Compressed(model.eval(), history, gates, keep)
+
+
+def _final(model, train, cfg: ExperimentConfig, seed: int, method: Method, extra: int = 0) -> None:
     finetune(
         model,
         train,
@@ -266,6 +291,34 @@ def compress_keeping(
         batch_size=cfg.batch_size,
         seed=derive_seed(seed, "final", method.value),
     )
+
+
+def _learned(method: Method, teacher, train, cfg: ExperimentConfig, seed: int) -> Compressed:
+    """NASH with learned decoder-layer selection (:mod:`repro.nash.autoselect`).
+
+    The full-depth student prunes its encoder (fine masks, target s) and learns one gate
+    per decoder block (target 1 - k/L); then the encoder is pruned physically and the k
+    blocks with the largest gates are kept, and the model is fine-tuned as NASH is.
+    """
+    all_layers = list(range(teacher.config.num_decoder_layers))
+    gates_dec = BlockGates(teacher.config, seed=derive_seed(seed, "block_gates"))
+    model, history, gates = _masked_run(
+        copy.deepcopy(teacher),
+        teacher,
+        train,
+        cfg,
+        seed,
+        groups=ENCODER_GROUPS,
+        layer_gates=False,
+        target=cfg.encoder_sparsity,
+        prunable=encoder_prunable(teacher.config),
+        decoder_map=all_layers,
+        distill=method is Method.NASH,
+        block_gates=gates_dec,
+    )
+    keep = gates_dec.keep(cfg.decoder_layers)
+    model = shorten_decoder(model, keep)
+    _final(model, train, cfg, seed, method)
     return Compressed(model.eval(), history, gates, keep)
 
 
@@ -297,61 +350,4 @@ def save_compressed(result: Compressed, save_dir, tokenizer=None, info: dict | N
         masks=result.masks,
         tokenizer=tokenizer,
         info=info,
-    )
-
-
-def run_seed(
-    cfg: ExperimentConfig, methods: list[str], seed: int, save_dir=None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """All ``methods`` for one seed; with ``save_dir``, NASH's pruned model is saved there.
-
-    Returns:
-        ``(results, history)``: a long table ``method, seed, metric, value``
-        (ROUGE, exact match, parameters, latency median/IQR and speedup against
-        the teacher, measured interleaved) and the pruning histories.
-    """
-    train = make_dataset(cfg.task, cfg.n_train, derive_seed(seed, "train"))
-    test = make_dataset(cfg.task, cfg.n_test, derive_seed(seed, "test"))
-    teacher = train_teacher(cfg, train, seed)
-    models, rows, hist = {}, [], []
-    for m in methods:
-        result = compress_keeping(m, teacher, train, cfg, seed)
-        model, history = result.model, result.history
-        if save_dir is not None and m == kept_method(methods):
-            save_compressed(result, save_dir, info={"method": m, "seed": seed})
-        models[m] = model
-        hist += [{"method": m, "seed": seed, **h} for h in history]
-        metrics = {
-            **evaluate(model, test, cfg.task),
-            "params": count_parameters(model)["total"],
-            "steps": training_steps(m, cfg),
-            **achieved_sparsity(structure(model), teacher.config),
-        }
-        rows += [
-            {"method": m, "seed": seed, "metric": k, "value": float(v)} for k, v in metrics.items()
-        ]
-    timed = {"full": models.get("full", teacher), **{m: models[m] for m in methods if m != "full"}}
-    setup = GenerationSetup(
-        cfg.latency_batch, cfg.task.max_source_len + 1, cfg.task.max_target_len + 1
-    )
-    for rec in measure(
-        timed, setup, reference="full", repeats=cfg.latency_repeats, seed=seed, with_parts=False
-    ):
-        if rec["config"] in methods:
-            for key in ("median_ms", "iqr_ms", "speedup"):
-                rows.append(
-                    {"method": rec["config"], "seed": seed, "metric": key, "value": rec[key]}
-                )
-    return pd.DataFrame(rows), pd.DataFrame(hist)
-
-
-def run_experiment(
-    cfg: ExperimentConfig, methods: list[str], seeds: list[int], save_dir=None
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`run_seed` for every seed, concatenated; the first seed's NASH model is saved."""
-    for m in methods:
-        Method(m)  # fail early on an unknown name
-    parts = [run_seed(cfg, methods, s, save_dir if i == 0 else None) for i, s in enumerate(seeds)]
-    return pd.concat([p[0] for p in parts], ignore_index=True), pd.concat(
-        [p[1] for p in parts], ignore_index=True
     )

@@ -169,3 +169,56 @@ def round_speedups(values: dict[str, np.ndarray], labels: dict[str, str], title:
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def quality_vs_size(results: pd.DataFrame, sweep: pd.DataFrame, metric: str, title: str) -> Figure:
+    """Quality against the *achieved* overall sparsity: one point per method and seed, the
+    mean per method, and NASH's frontier (the encoder-sparsity sweep at fixed k) as a line.
+
+    Args:
+        results: ``method, seed, metric, value`` (needs ``overall_sparsity`` and ``metric``).
+        sweep: ``target, seed, metric, value`` of the sweep (may be empty).
+    """
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+
+    def wide(df: pd.DataFrame, key: str) -> pd.DataFrame:
+        keep = df[df.metric.isin([metric, "overall_sparsity"])]
+        return keep.pivot_table(index=[key, "seed"], columns="metric", values="value").reset_index()
+
+    if len(sweep):
+        w = wide(sweep, "target")
+        ax.scatter(w.overall_sparsity, w[metric], s=10, color="C0", alpha=0.35)
+        mean = w.groupby("target")[["overall_sparsity", metric]].mean()
+        ax.plot(mean.overall_sparsity, mean[metric], "-o", color="C0", label="NASH, s swept")
+        for t, row in mean.iterrows():
+            ax.annotate(f"s={t:g}", (row.overall_sparsity, row[metric]), fontsize=6,
+                        textcoords="offset points", xytext=(3, 3))  # fmt: skip
+    w = wide(results, "method")
+    for i, (m, g) in enumerate(w.groupby("method", sort=False)):
+        color = f"C{i + 1}"
+        ax.scatter(g.overall_sparsity, g[metric], s=10, color=color, alpha=0.35)
+        ax.scatter(g.overall_sparsity.mean(), g[metric].mean(), s=60, marker="D", color=color,
+                   label=m)  # fmt: skip
+    ax.set_xlabel("achieved overall prunable sparsity (encoder + decoder)")
+    ax.set_ylabel(metric)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def sweep_quality(sweep: pd.DataFrame, metric: str, title: str) -> Figure:
+    """Quality against the encoder target sparsity: every seed and the mean with its 95 % CI."""
+    import seaborn as sns
+
+    sub = sweep[sweep.metric == metric].copy()
+    sub["target"] = sub.target.map(lambda t: f"{t:g}")
+    fig, ax = plt.subplots(figsize=(5.6, 3.4))
+    sns.stripplot(data=sub, x="target", y="value", ax=ax, color="0.55", size=4, jitter=0.1)
+    sns.pointplot(data=sub, x="target", y="value", ax=ax, errorbar=("ci", 95), color="C0",
+                  markers="D", capsize=0.2)  # fmt: skip
+    ax.set_xlabel("NASH encoder target sparsity s (fixed decoder depth)")
+    ax.set_ylabel(metric)
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig

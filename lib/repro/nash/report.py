@@ -77,3 +77,34 @@ def latency_grid_text(cfg) -> str:
             f"{_set(cfg.compare_encoder_sparsities)}, batch {_set(cfg.compare_batch_sizes)}"
         )
     return f"{main}; {cfg.repeats} interleaved timing rounds, {cfg.warmup} warm-up rounds"
+
+
+#: Below this rate the timings measure per-module overhead, not matrix work: one CPU core
+#: multiplies float32 matrices at tens of GFLOP/s (an assumption about the hardware, stated).
+OVERHEAD_GFLOPS = 1.0
+
+
+def latency_regime_text(params: int, tokens: int, median_ms: float) -> str:
+    """A sentence saying which latency regime a timing measures.
+
+    Args:
+        params: Non-embedding parameters of the full model (each does ~2 FLOPs per token).
+        tokens: Tokens the timed call pushes through the model (inputs plus generated
+            tokens, times the batch).
+        median_ms: The full model's median time for that call.
+    """
+    flops = 2.0 * params * tokens
+    rate = flops / (median_ms / 1000.0) / 1e9
+    head = (
+        f"The full model does about {flops / 1e6:.1f} MFLOP per timed generate call in "
+        f"{median_ms:.1f} ms ({rate:.2f} GFLOP/s)"
+    )
+    if rate < OVERHEAD_GFLOPS:
+        return (
+            f"{head}, below {OVERHEAD_GFLOPS:g} GFLOP/s: these timings measure per-module "
+            "overhead (Python dispatch, small kernels), not matrix work, so speedups follow "
+            "the number of modules removed rather than the parameters."
+        )
+    return (
+        f"{head}: these timings are mostly matrix work, so speedups follow the parameters removed."
+    )

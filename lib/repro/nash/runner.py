@@ -12,7 +12,8 @@ import torch
 
 from repro.nash.config import LatencyConfig, PruningConfig
 from repro.nash.latency import GenerationSetup, latency_grid
-from repro.nash.methods import ExperimentConfig, run_experiment
+from repro.nash.methods import ExperimentConfig
+from repro.nash.study import run_study
 from repro.nash.synthetic import SyntheticTask
 from repro.nash.train import DistillConfig
 
@@ -42,6 +43,8 @@ def experiment_config(cfg: PruningConfig) -> ExperimentConfig:
         min_source_len=cfg.min_source_len,
         max_source_len=cfg.max_source_len,
         max_target_len=cfg.max_target_len,
+        rule=cfg.keyword_rule,
+        num_markers=cfg.num_markers,
     )
     return ExperimentConfig(
         task=task,
@@ -62,6 +65,7 @@ def experiment_config(cfg: PruningConfig) -> ExperimentConfig:
         batch_size=cfg.batch_size,
         encoder_sparsity=cfg.encoder_sparsity,
         decoder_layers=cfg.decoder_layers,
+        fit_masks=cfg.fit_masks,
         distill=DistillConfig(cfg.kd_alpha, cfg.distill_temperature, cfg.hidden_weight),
         latency_batch=cfg.latency_batch,
         latency_repeats=cfg.latency_repeats,
@@ -69,15 +73,19 @@ def experiment_config(cfg: PruningConfig) -> ExperimentConfig:
     )
 
 
-def run_pruning(cfg: PruningConfig, save_dir=None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every method for every seed, on synthetic or release data.
+def run_pruning(cfg: PruningConfig, save_dir=None) -> dict[str, pd.DataFrame]:
+    """Every method for every seed, on synthetic or release data; at the synthetic tier also
+    NASH's encoder-sparsity sweep and the decoder-layer selection ablation, from the same
+    teachers (:func:`repro.nash.study.run_study`).
 
     With ``save_dir``, the NASH model of the first seed is saved there for the reader to
     keep (:func:`repro.nash.export.load_pruned` rebuilds it).
 
     Returns:
-        ``(results, history)``: the long table ``method, seed, metric, value`` and the
-        pruning trajectories (empty at the paper tier, where only results are kept).
+        Tables by name: ``results`` (``method, seed, metric, value``), ``history``
+        (pruning trajectories), and at the synthetic tier ``sweep``, ``ablation`` and
+        ``teacher`` (see :func:`~repro.nash.study.run_study_seed`); at the paper tier the
+        last three are empty.
     """
     from repro.nash.paper import run_paper_seed
 
@@ -85,7 +93,14 @@ def run_pruning(cfg: PruningConfig, save_dir=None) -> tuple[pd.DataFrame, pd.Dat
     exp = experiment_config(cfg)
     methods, seeds = list(cfg.methods), list(cfg.seeds)
     if cfg.data_source == "synthetic":
-        return run_experiment(exp, methods, seeds, save_dir)
+        return run_study(
+            exp,
+            methods,
+            seeds,
+            sweep=cfg.sweep_sparsities,
+            selections=cfg.layer_selections,
+            save_dir=save_dir,
+        )
     parts = [
         run_paper_seed(
             exp,
@@ -101,7 +116,14 @@ def run_pruning(cfg: PruningConfig, save_dir=None) -> tuple[pd.DataFrame, pd.Dat
         )
         for i, s in enumerate(seeds)
     ]
-    return pd.concat(parts, ignore_index=True), pd.DataFrame(columns=HISTORY_COLUMNS)
+    empty = pd.DataFrame(columns=["seed", "metric", "value"])
+    return {
+        "results": pd.concat(parts, ignore_index=True),
+        "history": pd.DataFrame(columns=HISTORY_COLUMNS),
+        "sweep": empty,
+        "ablation": empty,
+        "teacher": empty,
+    }
 
 
 def generation_setups(batch_sizes, output_lens, num_beams, input_len: int) -> list[GenerationSetup]:

@@ -9,24 +9,19 @@ non-inferiority: the interval of quality(s_low) - quality(0) must lie above
 -:data:`NON_INFERIORITY_MARGIN`. The positive control checks that the sweep can see a
 loss at all: the highest sparsity must cost quality.
 
-Not yet part of any notebook or profile (issue 13).
+The sweep runs inside the study of ``nash/pruning_synthetic`` (:mod:`repro.nash.study`),
+from the same teachers as the method comparison.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from repro.core.claims import Claim, paired_differences
-from repro.core.seeding import derive_seed
-from repro.nash.arch import count_parameters
-from repro.nash.methods import ExperimentConfig, Method, compress_keeping, evaluate, train_teacher
-from repro.nash.prune import structure
-from repro.nash.sparsity import achieved_sparsity
-from repro.nash.synthetic import make_dataset
+from repro.nash.methods import ExperimentConfig
 
 #: Quality (ROUGE-L, 0-1) that "keeps" may lose: the reading precision of a ROUGE table.
 NON_INFERIORITY_MARGIN = 0.01
@@ -35,7 +30,7 @@ QUALITY = "rougeL"
 SWEEP_CLAIMS = [
     Claim(
         key="low_sparsity_keeps_quality",
-        paper_item="nash.main_generation",
+        paper_item="nash.encoder_sparsity_quality",
         claim="Low encoder sparsity keeps or improves generation quality.",
         quantity="quality(NASH, lowest s > 0) - quality(NASH, s = 0), same k, paired by seed",
         expected="positive",
@@ -44,7 +39,7 @@ SWEEP_CLAIMS = [
     ),
     Claim(
         key="sweep_control",
-        paper_item="nash.main_generation",
+        paper_item="nash.encoder_sparsity_quality",
         claim="Positive control: the highest encoder sparsity costs quality.",
         quantity="quality(NASH, s = 0) - quality(NASH, highest s), paired by seed",
         expected="positive",
@@ -54,39 +49,25 @@ SWEEP_CLAIMS = [
 ]
 
 
-def sweep_seed(cfg: ExperimentConfig, sparsities: Sequence[float], seed: int) -> pd.DataFrame:
-    """NASH at each encoder target in ``sparsities`` (k = ``cfg.decoder_layers``), one seed.
-
-    Returns:
-        Long table ``seed, target, metric, value``: ROUGE, exact match, achieved encoder
-        sparsity (beside its target) and parameters.
-    """
-    train = make_dataset(cfg.task, cfg.n_train, derive_seed(seed, "train"))
-    test = make_dataset(cfg.task, cfg.n_test, derive_seed(seed, "test"))
-    teacher = train_teacher(cfg, train, seed)
-    rows = []
-    for s in sparsities:
-        run_cfg = dataclasses.replace(cfg, encoder_sparsity=float(s))
-        model = compress_keeping(Method.NASH, teacher, train, run_cfg, seed).model
-        metrics = {
-            **evaluate(model, test, cfg.task),
-            **achieved_sparsity(structure(model), teacher.config),
-            "params": count_parameters(model)["total"],
-        }
-        rows += [
-            {"seed": seed, "target": float(s), "metric": k, "value": float(v)}
-            for k, v in metrics.items()
-        ]
-    return pd.DataFrame(rows)
-
-
 def run_sweep(
     cfg: ExperimentConfig, sparsities: Sequence[float], seeds: Sequence[int]
 ) -> pd.DataFrame:
-    """:func:`sweep_seed` for every seed; ``sparsities`` must hold 0 (the reference)."""
+    """NASH at each encoder target in ``sparsities`` (k = ``cfg.decoder_layers``), every seed.
+
+    Returns:
+        Long table ``target, seed, metric, value``: ROUGE, exact match, achieved encoder
+        sparsity (beside its target) and parameters; ``sparsities`` must hold 0.
+    """
+    from repro.nash.study import run_study
+
+    check_sparsities(sparsities)
+    return run_study(cfg, [], seeds, sweep=sparsities)["sweep"]
+
+
+def check_sparsities(sparsities: Sequence[float]) -> None:
+    """Raise ``ValueError`` unless ``sparsities`` hold 0.0 (the reference) and some s > 0."""
     if 0.0 not in [float(s) for s in sparsities] or len(sparsities) < 2:
         raise ValueError(f"sparsities={list(sparsities)} must hold 0.0 and at least one s > 0")
-    return pd.concat([sweep_seed(cfg, sparsities, s) for s in seeds], ignore_index=True)
 
 
 def _quality(results: pd.DataFrame, target: float, metric: str) -> pd.Series:

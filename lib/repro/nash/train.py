@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from transformers import T5ForConditionalGeneration
 
+from repro.nash.autoselect import BlockGates, block_masks
 from repro.nash.controller import LagrangianController, ramped_target
 from repro.nash.masks import L0Masks, apply_masks
 from repro.nash.synthetic import Seq2SeqBatch
@@ -147,6 +148,8 @@ def prune_train(
     teacher: T5ForConditionalGeneration | None = None,
     decoder_map: list[int] | None = None,
     distill_cfg: DistillConfig = DistillConfig(),
+    block_gates: BlockGates | None = None,
+    decoder_target: float = 0.0,
 ) -> list[dict]:
     """Train ``model`` and ``masks`` in place towards ``cfg.target_sparsity``.
 
@@ -155,18 +158,26 @@ def prune_train(
             parameters for NASH, all prunable parameters for CoFi).
         teacher: Unpruned model; required when ``cfg.distill``.
         decoder_map: Teacher decoder block for each student block.
+        block_gates: Learned decoder-layer selection
+            (:mod:`repro.nash.autoselect`): one gate per decoder block, pushed towards
+            ``decoder_target`` (ramped like the encoder's) by a second penalty with the
+            same multipliers, as the release's ``auto_select`` does.
 
     Returns:
         One record per step: ``step``, ``target``, ``expected_sparsity``,
-        ``lambda_1``, ``lambda_2``, ``loss``, ``lagrangian``.
+        ``lambda_1``, ``lambda_2``, ``loss``, ``lagrangian`` (and
+        ``decoder_expected_sparsity`` with ``block_gates``).
     """
     if cfg.distill and (teacher is None or decoder_map is None):
         raise ValueError("prune_train: distill=True needs a teacher and a decoder_map")
     controller = LagrangianController(device=_device(model))
     masks.to(_device(model))
     opt_model = torch.optim.AdamW(_trainable(model), lr=cfg.lr, weight_decay=0.0)
+    gate_params = [] if block_gates is None else list(block_gates.to(_device(model)).parameters())
     opt_reg = torch.optim.AdamW(
-        [*masks.parameters(), *controller.parameters()], lr=cfg.reg_lr, weight_decay=0.0
+        [*masks.parameters(), *gate_params, *controller.parameters()],
+        lr=cfg.reg_lr,
+        weight_decay=0.0,
     )
     gen = torch.Generator().manual_seed(int(seed) + 1)
     model.train()
@@ -174,6 +185,8 @@ def prune_train(
     for step, batch in enumerate(_batches(data, cfg.batch_size, cfg.steps, seed, _device(model))):
         target = ramped_target(step, cfg.target_sparsity, cfg.warmup_steps)
         z = masks.sample(gen)
+        if block_gates is not None:
+            z.update(block_masks(block_gates.sample(gen), model.config))
         inputs = {
             "input_ids": batch.input_ids,
             "attention_mask": batch.attention_mask,
@@ -189,6 +202,12 @@ def prune_train(
             task_loss = out.loss
         exp_sparsity = 1.0 - masks.expected_remaining() / prunable
         lag = controller(exp_sparsity, target)
+        record = {}
+        if block_gates is not None:
+            dec_sparsity = block_gates.expected_sparsity()
+            dec_target = ramped_target(step, decoder_target, cfg.warmup_steps)
+            lag = lag + controller(dec_sparsity, dec_target)
+            record = {"decoder_expected_sparsity": dec_sparsity.item()}
         loss = task_loss + lag
         opt_model.zero_grad()
         opt_reg.zero_grad()
@@ -197,6 +216,8 @@ def prune_train(
         opt_model.step()
         opt_reg.step()
         masks.constrain_()
+        if block_gates is not None:
+            block_gates.constrain_()
         history.append(
             {
                 "step": step,
@@ -206,6 +227,7 @@ def prune_train(
                 "lambda_2": controller.lambda_2.item(),
                 "loss": task_loss.item(),
                 "lagrangian": lag.item(),
+                **record,
             }
         )
     model.eval()
