@@ -25,9 +25,7 @@ _BOX = {"boxstyle": "round,pad=0.35", "linewidth": 1.0, "edgecolor": "0.3"}
 
 
 def _box(ax, x: float, y: float, text: str, colour: str, size: float = 7.5) -> None:
-    ax.text(
-        x, y, text, ha="center", va="center", fontsize=size, bbox={**_BOX, "facecolor": colour}
-    )
+    ax.text(x, y, text, ha="center", va="center", fontsize=size, bbox={**_BOX, "facecolor": colour})
 
 
 def _arrow(ax, start: tuple[float, float], end: tuple[float, float]) -> None:
@@ -91,7 +89,8 @@ def draw_overview(layers: int = LAYERS, keep: int = KEEP):
         ax,
         4.55,
         2.55,
-        "hard-concrete masks z\non heads [L, H]\nand FFN dims [L, d_ff]\n(no hidden-dim or\nlayer masks)",
+        "hard-concrete masks z\non heads [L, H]\nand FFN dims [L, d_ff]\n"
+        "(no hidden-dim or\nlayer masks)",
         blue,
         7,
     )
@@ -117,7 +116,8 @@ def draw_overview(layers: int = LAYERS, keep: int = KEEP):
         ax,
         9.1,
         3.0,
-        "train masks + weights:\ncross-entropy\n+ Lagrangian\n(+ distillation in the\npaper; off in the release)",
+        "train masks + weights:\ncross-entropy\n+ Lagrangian\n"
+        "(+ distillation in the\npaper; off in the release)",
         orange,
         6.8,
     )

@@ -10,7 +10,8 @@ holds two kinds of rows, told apart by ``source``:
 * the release (``jongwooko/NASH-Pruning-Official <file> at ba3a4f6``): the recipe its scripts
   use for GLUE/SuperGLUE and the per-size facts derived from its code. These are context,
   never the paper's results, so ``paper_items.csv`` keeps ``nash.nlu`` and
-  ``nash.model_sizes`` as "not transcribed" and the page shows these rows untagged.
+  ``nash.model_sizes`` pointing at their (empty) slot in ``reported/nash.csv``, the status
+  page counts them "not yet", and the page shows these rows without tagging the items.
 """
 
 from __future__ import annotations
@@ -68,7 +69,9 @@ def validate_items(table: pd.DataFrame, name: str = ITEMS_FILE) -> pd.DataFrame:
             if _blank(getattr(row, field)):
                 raise ReportedFileError(f"{where}: field {field!r} is empty")
         if release and _blank(row.note):
-            raise ReportedFileError(f"{where}: field 'note' is empty (release rows say what they are)")
+            raise ReportedFileError(
+                f"{where}: field 'note' is empty (release rows say what they are)"
+            )
     duplicated = table.duplicated(["item_id", "row", "column"])
     if duplicated.any():
         i = int(duplicated.to_numpy().argmax())
@@ -137,7 +140,13 @@ def model_sizes_check(items: pd.DataFrame) -> pd.DataFrame:
             )
             ours, equal = _compare_count(row.value, count)
         records.append(
-            {"model": row.row, "setting": row.column, "release": row.value, "ours": ours, "equal": equal}
+            {
+                "model": row.row,
+                "setting": row.column,
+                "release": row.value,
+                "ours": ours,
+                "equal": equal,
+            }
         )
     return pd.DataFrame.from_records(records)
 
