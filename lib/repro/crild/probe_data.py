@@ -7,7 +7,7 @@ input-specific teacher states that fail to carry over to new inputs. Here each s
 
 * one slot holds a sentiment adjective (12 positive, 12 negative), at a random position;
 * the slot just before it holds a negator (``not``, ``never``, ``hardly``) with probability
-  one half, otherwise a filler;
+  ``p_negate``, otherwise a filler;
 * every other slot holds a filler drawn from a pool of ``n_fillers`` whole words taken from
   the teacher's own WordPiece vocabulary (alphabetic, one token each).
 
@@ -111,13 +111,15 @@ def make_vocab(words: list[str], n_fillers: int, seed: int) -> ProbeVocab:
     )
 
 
-def make_split(vocab: ProbeVocab, n: int, n_slots: int, rng: np.random.Generator) -> ProbeSplit:
+def make_split(
+    vocab: ProbeVocab, n: int, n_slots: int, rng: np.random.Generator, p_negate: float = 0.5
+) -> ProbeSplit:
     """``n`` sentences of ``n_slots`` words (see the module docstring for the rule)."""
     if n_slots < 3:
         raise ValueError(f"n_slots={n_slots}: expected >= 3 (negator, adjective, a filler)")
     body = rng.choice(vocab.fillers, size=(n, n_slots))
     positive = rng.random(n) < 0.5
-    negated = rng.random(n) < 0.5
+    negated = rng.random(n) < p_negate
     pos = rng.integers(1, n_slots, size=n)  # adjective slot; slot pos-1 may hold the negator
     rows = np.arange(n)
     adj = np.where(
@@ -134,7 +136,7 @@ def make_split(vocab: ProbeVocab, n: int, n_slots: int, rng: np.random.Generator
 
 
 def make_probe_data(
-    vocab: ProbeVocab, sizes: dict[str, int], n_slots: int, seed: int
+    vocab: ProbeVocab, sizes: dict[str, int], n_slots: int, seed: int, p_negate: float = 0.5
 ) -> dict[str, ProbeSplit]:
     """Independent splits (one seeded stream each), e.g. ``{"train": 512, "dev": 1000}``.
 
@@ -143,7 +145,7 @@ def make_probe_data(
     """
     streams = np.random.SeedSequence(seed).spawn(len(sizes))
     return {
-        name: make_split(vocab, n, n_slots, np.random.default_rng(s))
+        name: make_split(vocab, n, n_slots, np.random.default_rng(s), p_negate)
         for (name, n), s in zip(sizes.items(), streams, strict=True)
     }
 

@@ -92,7 +92,7 @@ def prepare(cfg: Any) -> ProbeBundle:
     device = resolve_device(cfg.device)
     vocab = D.make_vocab(D.read_vocab(folder / "vocab.txt"), cfg.n_fillers, cfg.data_seed)
     sizes = {"train": cfg.n_many, "dev": cfg.n_dev, "teacher": cfg.n_teacher}
-    splits = D.make_probe_data(vocab, {**sizes, "teacher_dev": TEACHER_DEV}, cfg.n_slots, cfg.data_seed)
+    splits = D.make_probe_data(vocab, {**sizes, "teacher_dev": TEACHER_DEV}, cfg.n_slots, cfg.data_seed, cfg.p_negate)
     t_cfg = SimpleNamespace(
         pooling=cfg.pooling, freeze_word_embeddings=True, progress=False,
         teacher_epochs=cfg.teacher_epochs, teacher_lr=cfg.teacher_lr, teacher_batch=cfg.teacher_batch,
