@@ -244,7 +244,7 @@ class ProbeConfig:
     """``cr_ild/ild_probe``: can ILD overfit here, and does more ILD then hurt the student?"""
 
     # data
-    settings: tuple[str, ...] = PROBE_SETTINGS  # runs (see repro.crild.probe_runner.SETTINGS)
+    settings: tuple[str, ...] = PROBE_SETTINGS  # runs (probe_runner.SETTINGS)
     seeds: tuple[int, ...] = (0, 1, 2)  # student init + batch order, paired across settings
     n_few: int = 32  # training examples of the few-example settings
     n_many: int = 512  # training examples of the many-example setting
@@ -290,19 +290,26 @@ class ProbeConfig:
                 raise CrildConfigError(f"{name}.{f.name}={v}: expected >= 0")
         unknown = [s for s in self.settings if s not in PROBE_SETTINGS]
         if unknown or not self.settings:
-            raise CrildConfigError(f"{name}.settings={list(self.settings)}: expected some of {list(PROBE_SETTINGS)}")
+            raise CrildConfigError(
+                f"{name}.settings={list(self.settings)}: expected some of {list(PROBE_SETTINGS)}"
+            )
         if not self.seeds:
             raise CrildConfigError(f"{name}.seeds: expected at least one seed")
         if not 0 < self.n_few < self.n_many:
-            raise CrildConfigError(f"{name}.n_few={self.n_few}, n_many={self.n_many}: expected 0 < n_few < n_many")
+            raise CrildConfigError(
+                f"{name}.n_few={self.n_few}, n_many={self.n_many}: expected 0 < n_few < n_many"
+            )
         if self.n_control < 1 or self.n_dev < 1 or self.n_gap < 1 or self.n_teacher < 1:
             raise CrildConfigError(f"{name}: n_control, n_dev, n_gap and n_teacher must be >= 1")
         if self.n_slots < 3 or self.student_layers < 1 or self.log_every < 1:
-            raise CrildConfigError(f"{name}: n_slots >= 3, student_layers >= 1, log_every >= 1 expected")
+            raise CrildConfigError(
+                f"{name}: n_slots >= 3, student_layers >= 1, log_every >= 1 expected"
+            )
         ckpt = list(self.checkpoints)
         if len(ckpt) < 3 or ckpt[0] != 0 or ckpt != sorted(set(ckpt)) or ckpt[-1] != self.ild_steps:
             raise CrildConfigError(
-                f"{name}.checkpoints={ckpt}: expected >= 3 increasing steps from 0 to ild_steps={self.ild_steps}"
+                f"{name}.checkpoints={ckpt}: expected >= 3 increasing steps from 0 to "
+                f"ild_steps={self.ild_steps}"
             )
         for f in ("teacher_lr", "ild_lr", "kd_lr", "temperature"):
             if not getattr(self, f) > 0:
@@ -310,4 +317,6 @@ class ProbeConfig:
         if self.pooling not in POOLINGS:
             raise CrildConfigError(f"{name}.pooling={self.pooling!r}: expected {POOLINGS}")
         if not (self.device == "auto" or self.device.split(":")[0] in ("cpu", "cuda", "mps")):
-            raise CrildConfigError(f"{name}.device={self.device!r}: expected 'auto', 'cpu' or 'cuda[:n]'")
+            raise CrildConfigError(
+                f"{name}.device={self.device!r}: expected 'auto', 'cpu' or 'cuda[:n]'"
+            )

@@ -37,7 +37,11 @@ def layer_distances(
     rows = []
     for i, j in layer_pairs(len(s.scores), len(t.scores)):
         rows.append(
-            {"layer": i, "kind": "hidden MSE", "value": hidden_mse_clean(s.hidden[i], t.hidden[j], mask)}
+            {
+                "layer": i,
+                "kind": "hidden MSE",
+                "value": hidden_mse_clean(s.hidden[i], t.hidden[j], mask),
+            }
         )
         if i > 0:
             kl = attention_kl_clean(s.scores[i - 1], t.scores[j - 1], mask)

@@ -39,7 +39,9 @@ def tier_paragraph(cfg: Any, n_vocab: int) -> str:
     return PROBE_TIER.format(
         n_teacher=cfg.n_teacher,
         student_layers=cfg.student_layers,
-        ratio=6 // cfg.student_layers if 6 % cfg.student_layers == 0 else "6/" + str(cfg.student_layers),
+        ratio=6 // cfg.student_layers
+        if 6 % cfg.student_layers == 0
+        else "6/" + str(cfg.student_layers),
         emb="trainable" if cfg.train_word_embeddings else "frozen",
         length=cfg.n_slots + 2,
         ild_steps=cfg.ild_steps,
@@ -62,9 +64,13 @@ def gap_growth(gap_rows: pd.DataFrame) -> pd.DataFrame:
     return wide.drop(columns="gap0")
 
 
-def final_growth(growth: pd.DataFrame, setting: str, kind: str = "total", layer: int = -1) -> pd.Series:
+def final_growth(
+    growth: pd.DataFrame, setting: str, kind: str = "total", layer: int = -1
+) -> pd.Series:
     """Gap growth at the last logged step of ``setting``, indexed by seed."""
-    sub = growth[(growth["setting"] == setting) & (growth["kind"] == kind) & (growth["layer"] == layer)]
+    sub = growth[
+        (growth["setting"] == setting) & (growth["kind"] == kind) & (growth["layer"] == layer)
+    ]
     if sub.empty:
         return pd.Series(dtype=float)
     last = sub[sub["step"] == sub["step"].max()]
@@ -156,7 +162,12 @@ def layer_table(growth: pd.DataFrame) -> pd.DataFrame:
 def score_table(scores: pd.DataFrame) -> pd.DataFrame:
     """Dev accuracy x100 per setting (rows) and stage-1 checkpoint (columns), mean ± s.d."""
     agg = scores.groupby(["setting", "step"], sort=False)["dev_acc"].agg(["mean", "std"])
-    cell = agg.apply(lambda r: f"{r['mean']:.1f} ± {r['std']:.1f}" if r["std"] == r["std"] else f"{r['mean']:.1f}", axis=1)
+    cell = agg.apply(
+        lambda r: (
+            f"{r['mean']:.1f} ± {r['std']:.1f}" if r["std"] == r["std"] else f"{r['mean']:.1f}"
+        ),
+        axis=1,
+    )
     out = cell.unstack("step")
     out.columns = [f"step {c}" for c in out.columns]
     return out.reset_index()
@@ -194,9 +205,10 @@ def power_sentence(rows: Sequence[Mapping[str, object]]) -> str:
             "against the paper."
         )
     return (
-        f"**All {len(controls)} positive controls came out reproduced**: the gap measure detects overfitting of "
-        "the intermediate layers where it is forced (the control's tiny training set), and the "
-        "downstream score detects an effect of stage 1 (the many-example setting). The other "
-        "verdicts can therefore be read as results of this probe, within their intervals; an "
-        "inconclusive one means the effect, if any, is smaller than these seeds resolve."
+        f"**All {len(controls)} positive controls came out reproduced**: the gap measure "
+        "detects overfitting of the intermediate layers where it is forced (the control's tiny "
+        "training set), and the downstream score detects an effect of stage 1 (the many-example "
+        "setting). The other verdicts can therefore be read as results of this probe, within "
+        "their intervals; an inconclusive one means the effect, if any, is smaller than these "
+        "seeds resolve."
     )

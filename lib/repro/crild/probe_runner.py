@@ -92,11 +92,17 @@ def prepare(cfg: Any) -> ProbeBundle:
     device = resolve_device(cfg.device)
     vocab = D.make_vocab(D.read_vocab(folder / "vocab.txt"), cfg.n_fillers, cfg.data_seed)
     sizes = {"train": cfg.n_many, "dev": cfg.n_dev, "teacher": cfg.n_teacher}
-    splits = D.make_probe_data(vocab, {**sizes, "teacher_dev": TEACHER_DEV}, cfg.n_slots, cfg.data_seed, cfg.p_negate)
+    splits = D.make_probe_data(
+        vocab, {**sizes, "teacher_dev": TEACHER_DEV}, cfg.n_slots, cfg.data_seed, cfg.p_negate
+    )
     t_cfg = SimpleNamespace(
-        pooling=cfg.pooling, freeze_word_embeddings=True, progress=False,
-        teacher_epochs=cfg.teacher_epochs, teacher_lr=cfg.teacher_lr, teacher_batch=cfg.teacher_batch,
-    )  # fmt: skip
+        pooling=cfg.pooling,
+        freeze_word_embeddings=True,
+        progress=False,
+        teacher_epochs=cfg.teacher_epochs,
+        teacher_lr=cfg.teacher_lr,
+        teacher_batch=cfg.teacher_batch,
+    )
     key = hashlib.sha256(
         b"ild_probe"
         + splits["teacher"].ids.tobytes()
@@ -169,14 +175,19 @@ def stage1(
     heads = bundle.teacher.bert.shape.num_heads
     loss_fn = make_loss_fn(method, bundle.teacher, None if method.mixup else cache, 1)
     batch = min(cfg.ild_batch, n)
-    logged, keep = set(log_steps(steps, cfg.log_every)), set(cfg.checkpoints) if downstream else set()
+    logged, keep = (
+        set(log_steps(steps, cfg.log_every)),
+        set(cfg.checkpoints) if downstream else set(),
+    )
     rows, states = [], {}
 
     def mark(step: int) -> None:
         if step in logged:
             for split, (data, t_out) in gap_sets.items():
                 for r in distances_on(method, student, t_out, data, heads):
-                    rows.append({"setting": setting, "seed": seed, "step": step, "split": split, **r})
+                    rows.append(
+                        {"setting": setting, "seed": seed, "step": step, "split": split, **r}
+                    )
         if step in keep:
             states[step] = copy.deepcopy(student.state_dict())
 
@@ -202,9 +213,7 @@ def stage1(
     return rows, states
 
 
-def stage2_score(
-    bundle: ProbeBundle, student: DistillBert, n: int, cfg: Any, seed: int
-) -> float:
+def stage2_score(bundle: ProbeBundle, student: DistillBert, n: int, cfg: Any, seed: int) -> float:
     """Fixed prediction-layer KD on the first ``n`` training inputs; dev accuracy x100 (last)."""
     idx = torch.arange(n)
     per_epoch = steps_per_epoch(n, cfg.kd_batch, False)
