@@ -251,7 +251,7 @@ class ProbeConfig:
     n_control: int = 8  # training examples of the positive control
     n_dev: int = 1000  # held-out examples scored after stage 2
     n_gap: int = 64  # held-out (and at most as many training) examples of the gap curves
-    n_teacher: int = 256  # teacher fine-tuning examples (a split of their own)
+    n_teacher: int = 192  # teacher fine-tuning examples (a split of their own)
     n_slots: int = 6  # words per sentence; every input is n_slots + 2 tokens
     n_fillers: int = 3000  # filler words drawn from the teacher's vocabulary
     p_negate: float = 0.3  # probability that a negator precedes the adjective (flips the label)
@@ -271,9 +271,9 @@ class ProbeConfig:
     ild_lr: float = 0.0003  # stage-1 learning rate (paper: 3e-5 with linear decay)
     ild_batch: int = 16  # stage-1 batch size (paper: 32); the control uses min(this, n)
     checkpoints: tuple[int, ...] = (0, 60, 120)  # stage-1 steps that get a stage 2
-    log_every: int = 15  # stage-1 steps between two gap measurements (and step 0)
-    control_steps: int = 100  # stage-1 steps of the positive control
-    kd_steps: int = 32  # stage-2 KD optimiser steps (same from every checkpoint)
+    log_every: int = 20  # stage-1 steps between two gap measurements (and step 0)
+    control_steps: int = 80  # stage-1 steps of the positive control
+    kd_steps: int = 24  # stage-2 KD optimiser steps (same from every checkpoint)
     kd_lr: float = 0.0003  # stage-2 learning rate (paper: 3e-5)
     kd_batch: int = 16  # stage-2 batch size (paper: 16)
     temperature: float = 2.0  # KD temperature T (paper: 2)
