@@ -208,7 +208,7 @@ def power_sentence(rows: Sequence[Mapping[str, object]]) -> str:
         f"**All {len(controls)} positive controls came out reproduced**: the gap measure "
         "detects overfitting of the intermediate layers where it is forced (the control's tiny "
         "training set), and the downstream score detects an effect of stage 1 (the many-example "
-        "setting). The other verdicts can therefore be read as results of this probe, within "
-        "their intervals; an inconclusive one means the effect, if any, is smaller than these "
-        "seeds resolve."
+        "setting). The other verdicts can therefore be read as results of this probe and its one "
+        "teacher, within their intervals; an inconclusive one means the effect, if any, is "
+        "smaller than these seeds resolve."
     )
