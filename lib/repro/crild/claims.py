@@ -218,3 +218,85 @@ def ablation_values(results: pd.DataFrame) -> dict[str, list[float]]:
         "abl_consistency_helps": _paired(results, "CR-ILD", "L-ILD-mixup"),
         "abl_other_beats_target": _paired(results, "L-ILD-other", "L-ILD"),
     }
+
+
+# cr_ild/ild_probe (issue 14): written down before the probe runs. "Gap growth" is the clean
+# distance (attention KL + hidden MSE, repro.crild.probe_gap) on held-out minus training inputs
+# at the last stage-1 step, minus the same gap at step 0; dev scores are accuracy x100 on the
+# 1,000-example dev set after the fixed stage 2 from a stage-1 checkpoint ("mid" is the middle
+# checkpoint, "end" the last). Every estimate is one value per seed, paired by seed.
+
+PROBE_CLAIMS = [
+    Claim(
+        key="probe_control_gap",
+        paper_item="crild.overfitting",
+        claim="Positive control: with 8 training inputs, ILD fits them and the held-out gap grows.",
+        quantity="U-ILD gap growth with 8 training inputs (clean distance, held-out minus train)",
+        control=True,
+        decimals=3,
+    ),
+    Claim(
+        key="probe_control_downstream",
+        paper_item="crild.overfitting",
+        claim="Positive control: with 512 training inputs, stage-1 ILD raises the dev score.",
+        quantity="512 inputs, U-ILD: dev accuracy x100 at the end minus at step 0",
+        control=True,
+    ),
+    Claim(
+        key="probe_few_uild_gap",
+        paper_item="crild.overfitting",
+        claim="With 32 training inputs, U-ILD's held-out gap grows during stage 1.",
+        quantity="U-ILD gap growth with 32 training inputs (clean distance)",
+        decimals=3,
+    ),
+    Claim(
+        key="probe_few_lild_gap",
+        paper_item="crild.overfitting",
+        claim="With 32 training inputs, L-ILD's held-out gap grows during stage 1.",
+        quantity="L-ILD gap growth with 32 training inputs (clean distance, last layer)",
+        decimals=3,
+    ),
+    Claim(
+        key="probe_lower_layers",
+        paper_item="crild.which_layer",
+        claim="U-ILD overfits in the lower layers: their gap grows more than the last layer's.",
+        quantity=(
+            "32 inputs, U-ILD: attention-KL gap growth of the first student layer minus the "
+            "last student layer's"
+        ),
+        decimals=3,
+    ),
+    Claim(
+        key="probe_mixup_shrinks_gap",
+        paper_item="crild.supplementary_task",
+        claim="ILD on mixup inputs (a supplementary task) shrinks the held-out gap.",
+        quantity="32 inputs: U-ILD gap growth minus U-ILD-on-mixup gap growth",
+        decimals=3,
+    ),
+    Claim(
+        key="probe_few_rise",
+        paper_item="crild.overfitting",
+        claim="With 32 training inputs, some ILD helps: the dev score rises by mid stage 1.",
+        quantity="32 inputs, U-ILD: dev accuracy x100 at mid minus at step 0",
+    ),
+    Claim(
+        key="probe_few_fall",
+        paper_item="crild.overfitting",
+        claim="With 32 training inputs, more ILD hurts: the dev score falls after mid stage 1.",
+        quantity="32 inputs, U-ILD: dev accuracy x100 at the end minus at mid",
+        expected="negative",
+    ),
+    Claim(
+        key="probe_uild_falls_more",
+        paper_item="crild.which_layer",
+        claim="The late fall is larger for U-ILD than for last-layer ILD.",
+        quantity="32 inputs: (end minus mid) dev accuracy x100 of L-ILD minus that of U-ILD",
+    ),
+    Claim(
+        key="probe_many_no_fall",
+        paper_item="crild.overfitting",
+        claim="With 512 training inputs, more ILD does not hurt (no fall beyond 1 point).",
+        quantity="512 inputs, U-ILD: dev accuracy x100 at the end minus at mid (margin -1)",
+        threshold=-1.0,
+    ),
+]

@@ -233,3 +233,93 @@ def paper_recipe() -> dict[str, Any]:
 
     params = load_profile("paper").notebooks["cr_ild/main_table"].parameters
     return {k: v for k, v in params.items() if k in (*RUN_FIELDS, "seeds")}
+
+
+# ---------------------------------------------------------------------------------------------
+# cr_ild/ild_probe: the ILD-overfitting probe (issue 14), a mechanism-tier notebook of its own
+
+#: Runs of the probe: (training examples field, method, steps field); see repro.crild.probe_runner.
+PROBE_SETTINGS = ("control", "few-U", "few-L", "few-U-mixup", "many-U")
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """``cr_ild/ild_probe``: can ILD overfit here, and does more ILD then hurt the student?"""
+
+    # data
+    settings: tuple[str, ...] = PROBE_SETTINGS  # runs (probe_runner.SETTINGS)
+    seeds: tuple[int, ...] = (0, 1, 2)  # student init + batch order, paired across settings
+    n_few: int = 32  # training examples of the few-example settings
+    n_many: int = 512  # training examples of the many-example setting
+    n_control: int = 8  # training examples of the positive control
+    n_dev: int = 1000  # held-out examples scored after stage 2
+    n_gap: int = 64  # held-out (and at most as many training) examples of the gap curves
+    n_teacher: int = 192  # teacher fine-tuning examples (a split of their own)
+    n_slots: int = 6  # words per sentence; every input is n_slots + 2 tokens
+    n_fillers: int = 3000  # filler words drawn from the teacher's vocabulary
+    p_negate: float = 0.3  # probability that a negator precedes the adjective (flips the label)
+    data_seed: int = 0  # seed of the vocabulary draw and of the sentence generator
+
+    # model
+    student_layers: int = 2  # bottom layers of the pretrained checkpoint (paper: 6 of 12)
+    pooling: str = "mean"  # classifier input: "mean" (offline) or "cls" (release head)
+    train_word_embeddings: bool = True  # student word embeddings trainable (paper: yes)
+
+    # training
+    teacher_epochs: int = 3  # teacher fine-tuning epochs, best on a 200-example dev slice
+    teacher_lr: float = 0.0002  # teacher learning rate (paper: 2e-5 on GLUE)
+    teacher_batch: int = 16  # teacher batch size (paper: 16)
+    ild_steps: int = 120  # stage-1 optimiser steps of every non-control run
+    ild_warmup: int = 10  # linear warm-up steps, then a constant learning rate
+    ild_lr: float = 0.0003  # stage-1 learning rate (paper: 3e-5 with linear decay)
+    ild_batch: int = 16  # stage-1 batch size (paper: 32); the control uses min(this, n)
+    checkpoints: tuple[int, ...] = (0, 60, 120)  # stage-1 steps that get a stage 2
+    log_every: int = 20  # stage-1 steps between two gap measurements (and step 0)
+    control_steps: int = 80  # stage-1 steps of the positive control
+    kd_steps: int = 24  # stage-2 KD optimiser steps (same from every checkpoint)
+    kd_lr: float = 0.0003  # stage-2 learning rate (paper: 3e-5)
+    kd_batch: int = 16  # stage-2 batch size (paper: 16)
+    temperature: float = 2.0  # KD temperature T (paper: 2)
+
+    # tier
+    device: str = "auto"  # "auto": CUDA when present, else "cpu"; or "cpu", "cuda:0"
+    torch_threads: int = 1  # CPU intra-op threads; 0 keeps torch's default
+
+    def __post_init__(self) -> None:
+        name = "ProbeConfig"
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if isinstance(v, int) and not isinstance(v, bool) and v < 0:
+                raise CrildConfigError(f"{name}.{f.name}={v}: expected >= 0")
+        unknown = [s for s in self.settings if s not in PROBE_SETTINGS]
+        if unknown or not self.settings:
+            raise CrildConfigError(
+                f"{name}.settings={list(self.settings)}: expected some of {list(PROBE_SETTINGS)}"
+            )
+        if not self.seeds:
+            raise CrildConfigError(f"{name}.seeds: expected at least one seed")
+        if not 0 < self.n_few < self.n_many:
+            raise CrildConfigError(
+                f"{name}.n_few={self.n_few}, n_many={self.n_many}: expected 0 < n_few < n_many"
+            )
+        if self.n_control < 1 or self.n_dev < 1 or self.n_gap < 1 or self.n_teacher < 1:
+            raise CrildConfigError(f"{name}: n_control, n_dev, n_gap and n_teacher must be >= 1")
+        if self.n_slots < 3 or self.student_layers < 1 or self.log_every < 1:
+            raise CrildConfigError(
+                f"{name}: n_slots >= 3, student_layers >= 1, log_every >= 1 expected"
+            )
+        ckpt = list(self.checkpoints)
+        if len(ckpt) < 3 or ckpt[0] != 0 or ckpt != sorted(set(ckpt)) or ckpt[-1] != self.ild_steps:
+            raise CrildConfigError(
+                f"{name}.checkpoints={ckpt}: expected >= 3 increasing steps from 0 to "
+                f"ild_steps={self.ild_steps}"
+            )
+        for f in ("teacher_lr", "ild_lr", "kd_lr", "temperature"):
+            if not getattr(self, f) > 0:
+                raise CrildConfigError(f"{name}.{f}={getattr(self, f)}: expected > 0")
+        if self.pooling not in POOLINGS:
+            raise CrildConfigError(f"{name}.pooling={self.pooling!r}: expected {POOLINGS}")
+        if not (self.device == "auto" or self.device.split(":")[0] in ("cpu", "cuda", "mps")):
+            raise CrildConfigError(
+                f"{name}.device={self.device!r}: expected 'auto', 'cpu' or 'cuda[:n]'"
+            )
