@@ -159,13 +159,13 @@ def _by_seed(results: pd.DataFrame, protocol: str, task: str, metric: str = "top
     return sel.pivot_table(index="seed", columns="encoder", values="value").sort_index()
 
 
-def _diff(table: pd.DataFrame, a: str, b: str) -> np.ndarray:
+def seed_difference(table: pd.DataFrame, a: str, b: str) -> np.ndarray:
     if a not in table or b not in table:
         return np.array([])
     return paired_differences(table[a].to_numpy(), table[b].to_numpy())
 
 
-def _column(table: pd.DataFrame, name: str, minus: float = 0.0) -> np.ndarray:
+def seed_column(table: pd.DataFrame, name: str, minus: float = 0.0) -> np.ndarray:
     return table[name].to_numpy() - minus if name in table else np.array([])
 
 
@@ -179,17 +179,17 @@ def benchmark_estimates(results: pd.DataFrame) -> dict[str, np.ndarray]:
     modes = app.pivot_table(index="seed", columns="protocol", values="value").sort_index()
     mot = _by_seed(results, "knn_uniform", "motion"), _by_seed(results, "knn_clip", "motion")
     return {
-        "fig2_motion": _diff(motion, "motion", "image"),
-        "fig2_videomae_motion": _diff(motion, "videomae", "image"),
-        "fig2_appearance": _diff(appearance, "image", "motion"),
-        "table5_attentive": _diff(probes, "attentive", "linear"),
-        "table6_clip": _diff(modes, "knn_clip", "knn_uniform"),
-        "table6_video": _diff(modes, "knn_video", "knn_uniform"),
-        "table6_motion_modes": _column(mot[0], "motion") - _column(mot[1], "motion"),
-        "control_motion": _column(motion, "motion", CHANCE),
-        "control_appearance": _column(appearance, "image", CHANCE),
-        "fig2_temporal_motion": _diff(motion, "temporal", "image"),
-        "control_pretext": _column(_by_seed(results, "pretext", "pretext", "accuracy"),
+        "fig2_motion": seed_difference(motion, "motion", "image"),
+        "fig2_videomae_motion": seed_difference(motion, "videomae", "image"),
+        "fig2_appearance": seed_difference(appearance, "image", "motion"),
+        "table5_attentive": seed_difference(probes, "attentive", "linear"),
+        "table6_clip": seed_difference(modes, "knn_clip", "knn_uniform"),
+        "table6_video": seed_difference(modes, "knn_video", "knn_uniform"),
+        "table6_motion_modes": seed_column(mot[0], "motion") - seed_column(mot[1], "motion"),
+        "control_motion": seed_column(motion, "motion", CHANCE),
+        "control_appearance": seed_column(appearance, "image", CHANCE),
+        "fig2_temporal_motion": seed_difference(motion, "temporal", "image"),
+        "control_pretext": seed_column(_by_seed(results, "pretext", "pretext", "accuracy"),
                                    "temporal", PRETEXT_CHANCE),
     }  # fmt: skip
 
@@ -205,7 +205,7 @@ def release_estimates(results: pd.DataFrame) -> dict[str, np.ndarray]:
         table = sel[sel["task"] == task].pivot_table(
             index="seed", columns="protocol", values="value"
         )
-        out[key] = _diff(table.sort_index(), a, b)
+        out[key] = seed_difference(table.sort_index(), a, b)
     return out
 
 
@@ -214,9 +214,9 @@ def geometry_estimates(table: pd.DataFrame) -> dict[str, np.ndarray]:
     acc = table[table["metric"] == "accuracy"]
     mean = acc.pivot_table(index="seed", columns="encoder", values="value").sort_index()
     return {
-        "reversal_motion": _diff(mean, "motion", "image"),
-        "reversal_videomae": _diff(mean, "videomae", "image"),
-        "control_reversal": _column(mean, "motion", 50.0),
+        "reversal_motion": seed_difference(mean, "motion", "image"),
+        "reversal_videomae": seed_difference(mean, "videomae", "image"),
+        "control_reversal": seed_column(mean, "motion", 50.0),
     }
 
 
@@ -323,140 +323,3 @@ def glue_verdict_readings(rows: list[dict[str, object]], skipped: tuple[Claim, .
         glue(f"{claim.key}_sentence", NOT_RUN)
         glue(f"{claim.key}_reading", " ")
         glue(f"{claim.key}_estimate", float("nan"))
-
-
-# --- twlv_i/temporal_localization: TAS (Table 12) and TAL (Tables 9-10) on synthetic streams ---
-#: Classes of the synthetic streams (background included) and the motion-defined ones.
-TEMPORAL_CHANCE = 10.0  # percent: 10 classes per window
-MOTION_CHANCE = 25.0  # percent: 4 motion-defined classes
-
-TEMPORAL_CLAIMS = (
-    Claim(
-        "tas_motion",
-        "twlv_i.table12",
-        "Video-native (motion-aware) features segment motion-defined actions better than "
-        "image-style features.",
-        "motion-sensitive minus image-style encoder, TAS frame accuracy on motion-defined "
-        "segments (points)",
-    ),
-    Claim(
-        "tal_motion",
-        "twlv_i.table9",
-        "Video-native (motion-aware) features localise motion-defined actions better than "
-        "image-style features.",
-        "motion-sensitive minus image-style encoder, mAP averaged over tIoU 0.3:0.1:0.7 on the "
-        "motion-defined classes (points)",
-    ),
-    Claim(
-        "tas_joint",
-        "twlv_i.table12",
-        "A video encoder that sees appearance and motion segments actions better than an "
-        "image-style one (TWLV-I above the image-distilled models in Table 12).",
-        "appearance+motion minus image-style encoder, TAS mF1 (mean of F1@10, 25, 50; points)",
-    ),
-    Claim(
-        "tal_joint",
-        "twlv_i.table10",
-        "A video encoder that sees appearance and motion localises actions better than an "
-        "image-style one (TWLV-I above the image-distilled models in Tables 9-10).",
-        "appearance+motion minus image-style encoder, mAP averaged over tIoU 0.5:0.05:0.95 "
-        "(points)",
-    ),
-    Claim(
-        "tas_videomae",
-        "twlv_i.table12",
-        "Masked video modelling gives features that segment motion-defined actions better "
-        "than image-style features.",
-        "video transformer minus image-style encoder, TAS frame accuracy on motion-defined "
-        "segments (points)",
-    ),
-    Claim(
-        "tas_appearance",
-        "twlv_i.table12",
-        "Image-style features hold up on appearance-defined actions.",
-        "image-style minus motion-sensitive encoder, TAS frame accuracy on appearance-defined "
-        "segments (points)",
-    ),
-    Claim(
-        "control_oracle_tas",
-        "twlv_i.table12",
-        "Positive control: the segmenter reads a label-derived (oracle) feature.",
-        f"oracle feature, TAS frame accuracy minus chance ({TEMPORAL_CHANCE:g} %; points)",
-        threshold=CONTROL_MARGIN,
-        control=True,
-    ),
-    Claim(
-        "control_oracle_tal",
-        "twlv_i.table9",
-        "Positive control: the detector, Soft-NMS and mAP localise from an oracle feature.",
-        "oracle feature, mAP averaged over tIoU 0.3:0.1:0.7 (points; chance is near 0)",
-        threshold=CONTROL_MARGIN,
-        control=True,
-    ),
-    Claim(
-        "control_motion_tas",
-        "twlv_i.table12",
-        "Positive control: the motion-sensitive encoder segments motion-defined actions.",
-        f"motion-sensitive encoder, TAS frame accuracy on motion-defined segments minus "
-        f"chance ({MOTION_CHANCE:g} %; points)",
-        threshold=CONTROL_MARGIN,
-        control=True,
-    ),
-)
-
-
-def _temporal_by_seed(results: pd.DataFrame, task: str, subset: str, metric: str) -> pd.DataFrame:
-    """Seed-by-encoder table of one task, subset and metric of the temporal results."""
-    sel = results[
-        (results["task"] == task) & (results["subset"] == subset) & (results["metric"] == metric)
-    ]
-    return sel.pivot_table(index="seed", columns="encoder", values="value").sort_index()
-
-
-def temporal_estimates(results: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Per-seed estimate of every :data:`TEMPORAL_CLAIMS` key (an absent encoder: empty)."""
-    tas_motion = _temporal_by_seed(results, "tas", "motion", "accuracy")
-    tas_app = _temporal_by_seed(results, "tas", "appearance", "accuracy")
-    tas_all = _temporal_by_seed(results, "tas", "all", "accuracy")
-    mf1 = _temporal_by_seed(results, "tas", "all", "mF1")
-    tal_motion = _temporal_by_seed(results, "tal", "motion", "thumos_avg")
-    thumos = _temporal_by_seed(results, "tal", "all", "thumos_avg")
-    anet = _temporal_by_seed(results, "tal", "all", "anet_avg")
-    return {
-        "tas_motion": _diff(tas_motion, "motion", "image"),
-        "tal_motion": _diff(tal_motion, "motion", "image"),
-        "tas_joint": _diff(mf1, "image+motion", "image"),
-        "tal_joint": _diff(anet, "image+motion", "image"),
-        "tas_videomae": _diff(tas_motion, "videomae", "image"),
-        "tas_appearance": _diff(tas_app, "image", "motion"),
-        "control_oracle_tas": _column(tas_all, "oracle", TEMPORAL_CHANCE),
-        "control_oracle_tal": _column(thumos, "oracle"),
-        "control_motion_tas": _column(tas_motion, "motion", MOTION_CHANCE),
-    }
-
-
-READINGS.update(
-    {
-        "tas_videomae": {
-            "reproduced": "The small masked-modelling transformer does segment motion better.",
-            "contradicted": (
-                "The small masked-modelling transformer segments motion-defined actions "
-                "*worse* than the image-style encoder."
-            ),
-            "inconclusive": (
-                "The small masked-modelling transformer, trained for a few hundred CPU steps, "
-                "does not segment motion-defined actions measurably better than the image-style "
-                "encoder: the paper's claim about masked modelling at scale is not shown here."
-            ),
-        },
-        "tas_appearance": {
-            "reproduced": "Image-style features keep up where the class is a matter of looks.",
-            "contradicted": (
-                "The motion-sensitive encoder beats the image-style one even on "
-                "appearance-defined actions."
-            ),
-            "inconclusive": "Neither encoder is measurably better on appearance-defined actions.",
-        },
-    }
-)
-# --- end twlv_i/temporal_localization ---
