@@ -28,7 +28,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import torch
-from transformers import LogitsProcessor, LogitsProcessorList, T5ForConditionalGeneration
+from transformers import (
+    LogitsProcessor,
+    LogitsProcessorList,
+    T5Config,
+    T5ForConditionalGeneration,
+)
 
 from repro.nash.arch import random_t5
 from repro.nash.latency import config_name, environment_record, narrowed_model
@@ -220,7 +225,9 @@ def block_weights(model: T5ForConditionalGeneration) -> dict[str, int]:
     }
 
 
-def release_models(arch: str, k: int, s: float, seed: int, device: str) -> dict[str, tuple]:
+def release_models(
+    arch: str | T5Config, k: int, s: float, seed: int, device: str
+) -> dict[str, tuple]:
     """Role -> (config name, k, s, model): the full model, its shortened decoder, and NASH."""
     full = random_t5(arch, seed=seed).to(device)
     kk = None if k == 0 else k  # 0: the full decoder, as in the grid
@@ -235,7 +242,7 @@ def release_models(arch: str, k: int, s: float, seed: int, device: str) -> dict[
 
 
 def release_rounds(
-    arch: str,
+    arch: str | T5Config,
     k: int,
     s: float,
     setup: ReleaseSetup,
@@ -252,6 +259,7 @@ def release_rounds(
         round``, the fields of :func:`timed_pass`, :func:`block_weights`, the setup and the
         environment. Rows of warm-up rounds are left out.
     """
+    arch_name = arch if isinstance(arch, str) else "custom"
     models = release_models(arch, k, s, seed, device)
     batches = make_batches(setup, models["full"][3].config.vocab_size, seed, device)
     steps = eos_steps(setup, seed)
@@ -263,7 +271,7 @@ def release_rounds(
             res = timed_pass(model, batches, steps, setup, sync=sync)
             if r >= warmup:
                 rows.append(
-                    {"arch": arch, "role": role, "config": name, "decoder_layers": k_val}
+                    {"arch": arch_name, "role": role, "config": name, "decoder_layers": k_val}
                     | {"encoder_sparsity": s_val, "round": r - warmup, **res}
                     | block_weights(model)
                     | {f"setup_{f}": getattr(setup, f) for f in setup.__dataclass_fields__}
