@@ -17,12 +17,15 @@ import torch
 from repro.nash import claims, release_report
 from repro.nash.arch import random_t5, tiny_t5_config
 from repro.nash.config import LatencyConfig, NashConfigError
+from repro.nash.latency import narrowed_model
+from repro.nash.prune import structure
 from repro.nash.release_latency import (
     BlockTimer,
     EosAt,
     ReleaseSetup,
     eos_steps,
     make_batches,
+    release_models,
     release_rounds,
     sync_for,
     timed_pass,
@@ -171,3 +174,12 @@ def test_rounds_record_both_metrics_and_name_devices():
     assert list(rel.role) == ["full", "decoder_only", "nash"] * 2
     assert (rel.block_ms > 0).all() and (rel.e2e_ms >= rel.block_ms).all()
     assert "GFLOP/s" in release_report.regime_text(rel, "test cpu")
+
+
+def test_nash_from_the_shortened_copy_equals_nash_from_the_full_model():
+    cfg = tiny_t5_config(vocab_size=40, num_layers=3)
+    models = release_models(cfg, 2, 0.5, seed=0, device="cpu")
+    direct = narrowed_model(random_t5(cfg, seed=0), 0.5, 2, seed=0)
+    assert structure(models["nash"][3]) == structure(direct)
+    for a, b in zip(models["nash"][3].parameters(), direct.parameters(), strict=True):
+        assert torch.equal(a, b)

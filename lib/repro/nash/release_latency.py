@@ -233,7 +233,9 @@ def release_models(
     kk = None if k == 0 else k  # 0: the full decoder, as in the grid
     k_name = "all" if kk is None else str(kk)
     dec = narrowed_model(full, 0.0, kk, seed=seed).to(device)
-    nash = narrowed_model(full, s, kk, seed=seed).to(device)
+    # Narrowing the shortened copy gives the same model as narrowing the full one (the encoder
+    # masks depend only on the encoder's shape and the seed) and saves one copy of the full model.
+    nash = narrowed_model(dec, s, None, seed=seed).to(device)
     return {
         "full": (config_name(None, 0.0), "all", 0.0, full),
         "decoder_only": (config_name(kk, 0.0), k_name, 0.0, dec),

@@ -38,7 +38,7 @@ def run_release_latency(cfg) -> pd.DataFrame:
         cfg.nash_encoder_sparsity,
         release_setup(cfg),
         warmup=cfg.warmup,
-        repeats=cfg.repeats,
+        repeats=cfg.release_repeats,
         seed=cfg.seed,
         device=resolve_device(cfg.device),
     )
