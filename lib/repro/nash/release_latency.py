@@ -44,7 +44,7 @@ class ReleaseSetup:
     """What one timing round of the release's protocol decodes."""
 
     batch: int = 1  # sequences per generate call (release: 32)
-    examples: int = 2  # examples per timing round (release: the whole validation split)
+    examples: int = 1  # examples per timing round (release: the whole validation split)
     input_len: int = 128  # input tokens (release: every input padded or truncated to 128)
     max_length: int = 20  # generate max_length, start token included (release: 20 TweetQA)
     min_output: int = 4  # fewest new tokens of an output, EOS included
@@ -84,9 +84,8 @@ class EosAt(LogitsProcessor):
         self.eos_id = eos_id
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        step = input_ids.shape[
-            1
-        ]  # the decoder start token counts, so this is the new token's 1-based index
+        # The decoder start token counts, so the length is the next new token's 1-based index.
+        step = input_ids.shape[1]
         at = (self.steps.to(scores.device) == step).unsqueeze(1)
         is_eos = torch.zeros_like(scores, dtype=torch.bool)
         is_eos[:, self.eos_id] = True
