@@ -105,11 +105,14 @@ def regime_text(rel: pd.DataFrame, label: str) -> str:
 def setup_text(rel: pd.DataFrame) -> str:
     """The emulated protocol in one sentence, from the recorded setup."""
     row = rel.iloc[0]
+    per_row = row.decoder_tokens / (row.setup_examples * row.setup_num_beams)
     return (
         f"{row.arch}, {row.setup_examples} example(s) per round in batches of {row.setup_batch}, "
         f"{row.setup_input_len} input tokens, max_length {row.setup_max_length}, outputs ending "
-        f"at EOS after {row.setup_min_output}-{row.setup_max_length - 1} new tokens (the same "
-        f"for every configuration), {rel['round'].nunique()} interleaved timing rounds"
+        f"at EOS after {per_row:.1f} new tokens per sequence on average (lengths drawn from "
+        f"{row.setup_min_output}-{row.setup_max_length - 1}, the same for every configuration; "
+        f"a batch decodes until its longest output ends), {rel['round'].nunique()} interleaved "
+        f"timing rounds"
     )
 
 
@@ -127,6 +130,6 @@ def bracket_text(e2e: float, block: float, low: float, high: float) -> str:
     effect = "raises" if block > e2e else "lowers"
     return (
         f"NASH's speedup is {e2e:.2f}x by synchronised end-to-end time and {block:.2f}x by the "
-        f"release's metric (medians over rounds): timing only the blocks {effect} it by "
+        f"release's metric (means over timing rounds): timing only the blocks {effect} it by "
         f"{abs(block / e2e - 1):.0%}, and the README's {low:g}-{high:g}x {where}"
     )
