@@ -81,6 +81,12 @@ class LatencyConfig:
     nash_arch: str = "t5-base"  # shape of the NASH configuration tested against 2.5-4.2x
     nash_decoder_layers: int = 3  # its k (the README example: 3)
     nash_encoder_sparsity: float = 0.3  # its s (the README example: 0.3)
+    # the release's metric (summed block times, EOS stopping), on the NASH configuration
+    release_batch: int = 1  # sequences per generate call (release: 32)
+    release_examples: int = 1  # examples per timing round (release: the validation split)
+    release_repeats: int = 5  # timed rounds of the emulation, configurations interleaved
+    release_max_length: int = 20  # generate max_length, start token included (release: 20 TweetQA)
+    release_min_output: int = 4  # fewest new tokens before the forced EOS (EOS included)
     # timing
     repeats: int = 3  # timed rounds, configurations interleaved; medians reported
     warmup: int = 0  # untimed rounds first (0: the median absorbs the cold first round)
@@ -104,6 +110,15 @@ class LatencyConfig:
             values = getattr(self, field)
             values = values if isinstance(values, tuple) else (values,)
             _check(all(v >= 1 for v in values), name, field, values, "positive integers")
+        for field in ("release_batch", "release_examples", "release_repeats", "release_min_output"):
+            _check(getattr(self, field) >= 1, name, field, getattr(self, field), ">= 1")
+        _check(
+            self.release_max_length > self.release_min_output,
+            name,
+            "release_max_length",
+            self.release_max_length,
+            f"> release_min_output = {self.release_min_output}",
+        )
         grid = self.nash_grid()
         _check(
             grid is not None,
