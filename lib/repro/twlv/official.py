@@ -25,6 +25,7 @@ import dataclasses
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from repro.twlv import release_files
@@ -171,10 +172,13 @@ def evaluate_official(
     load_seconds = time.perf_counter() - start
     max_label = int(max(s.labels.max() for s in splits.values()))
     classes, source = resolve_num_classes(num_classes, dataset_name, max_label)
-    if max_label >= classes:
-        raise EmbeddingFormatError(
-            f"{folder}: label {max_label} out of range, expected < {classes} ({source})"
-        )
+    for name, split in splits.items():
+        bad = np.flatnonzero(split.labels >= classes)
+        if bad.size:
+            raise EmbeddingFormatError(
+                f"{folder / name / split.ids[bad[0]]}.json: label {split.labels[bad[0]]} out "
+                f"of range, expected 0 <= label < {classes} ({source})"
+            )
     out: dict[str, object] = {
         "folder": used,
         "num_classes": classes,
