@@ -68,12 +68,12 @@ class OfficialProtocol:
             raise ValueError("knn_temperature and linear_lr must be > 0")
 
     def with_epochs(self, epochs: int) -> OfficialProtocol:
-        """The same protocol with ``epochs`` (warm-up capped at ``epochs``), as ``--epochs``."""
-        if epochs < 1:
-            return self
-        return dataclasses.replace(
-            self, linear_epochs=epochs, linear_warmup_epochs=min(self.linear_warmup_epochs, epochs)
-        )
+        """The same protocol with ``epochs`` (0 keeps 150), as the release's ``--epochs``.
+
+        The warm-up stays at 10 epochs, as in the release: with fewer epochs the learning
+        rate never reaches its base value.
+        """
+        return dataclasses.replace(self, linear_epochs=epochs) if epochs >= 1 else self
 
 
 #: The release's defaults.

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from repro.core.atomic import atomic_write_bytes, atomic_write_text
+from repro.twlv.npy_files import read_npy
 from repro.twlv.splits import (
     VARIANTS,
     EmbeddingFormatError,
@@ -129,34 +130,14 @@ def read_json(path: Path) -> tuple[dict, bool]:
     return meta, exact
 
 
-def read_npy(path: Path, ndims: tuple[int, ...], expected: str) -> np.ndarray:
-    """One ``.npy`` of a real dtype (cast to float32), finite, with ``ndim`` in ``ndims``."""
-    if not path.is_file():
-        raise EmbeddingFormatError(f"{path}: missing file, expected it beside the video's json")
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as err:
-        raise EmbeddingFormatError(f"{path}: unreadable .npy ({err})") from err
-    if not isinstance(arr, np.ndarray):
-        raise EmbeddingFormatError(f"{path}: not a single array, expected {expected}")
-    if arr.ndim not in ndims:
-        raise EmbeddingFormatError(f"{path}: array of shape {arr.shape}, expected {expected}")
-    if arr.dtype.kind not in "biuf":
-        raise EmbeddingFormatError(f"{path}: dtype {arr.dtype}, expected real numbers")
-    arr = arr.astype(np.float32, copy=False)
-    if not np.isfinite(arr).all():
-        raise EmbeddingFormatError(f"{path}: contains NaN or inf, expected finite values")
-    return arr
-
-
-def _check_file_set(split_dir: Path, ids: list[str]) -> None:
+def _check_file_set(split_dir: Path, names: list[str], ids: list[str]) -> None:
     id_set = set(ids)
-    for path in sorted(split_dir.glob("*.npy")):
-        stem = path.stem
+    for name in sorted(f for f in names if f.endswith(".npy")):
+        stem = name[:-4]
         base = stem[:-2] if stem.endswith(("_c", "_v")) else stem
         if base not in id_set:
             raise EmbeddingFormatError(
-                f"{path}: no matching {base}.json, expected every .npy to have a json"
+                f"{split_dir / name}: no matching {base}.json, expected every .npy to have a json"
             )
 
 
@@ -164,7 +145,11 @@ def list_ids(split_dir: Path, order: str = "sorted") -> list[str]:
     """Video ids of a split folder: every ``<id>.json``, sorted or in ``os.listdir`` order."""
     if order not in ORDERS:
         raise ValueError(f"order={order!r}, expected one of {ORDERS}")
-    ids = [f[:-5] for f in os.listdir(split_dir) if f.endswith(".json")]
+    return _ids(os.listdir(split_dir), order)
+
+
+def _ids(names: list[str], order: str) -> list[str]:
+    ids = [f[:-5] for f in names if f.endswith(".json")]
     return sorted(ids) if order == "sorted" else ids
 
 
@@ -191,10 +176,13 @@ def read_release_split(
     split_dir = Path(split_dir)
     if not split_dir.is_dir():
         raise EmbeddingFormatError(f"{split_dir}: split folder not found")
-    ids = list_ids(split_dir, order)
+    if order not in ORDERS:
+        raise ValueError(f"order={order!r}, expected one of {ORDERS}")
+    names = os.listdir(split_dir)
+    ids = _ids(names, order)
     if not ids:
         raise EmbeddingFormatError(f"{split_dir}: empty split, expected <id>.json files")
-    _check_file_set(split_dir, ids)
+    _check_file_set(split_dir, names, ids)
     labels, clips, videos, frames, durations, inexact = [], [], [], [], [], []
     for vid in ids:
         meta, exact = read_json(split_dir / f"{vid}.json")
@@ -224,10 +212,21 @@ def read_release_split(
             "release does, first %s",
             split_dir, len(inexact), split_dir / f"{inexact[0]}.json",
         )  # fmt: skip
+    _check_finite(split_dir, ids, clips, videos)
     label_arr = np.asarray(labels, dtype=np.int64)
     return make_split(
         label_arr, clips, ids, np.stack(videos), np.array(frames), np.array(durations)
     )
+
+
+def _check_finite(split_dir: Path, ids: list[str], clips: list, videos: list) -> None:
+    """One pass over the split; on failure, name the first file holding NaN or inf."""
+    for suffix, arrays in (("_c", clips), ("_v", videos)):
+        if not np.isfinite(np.concatenate([a.reshape(-1) for a in arrays])).all():
+            bad = next(i for i, a in enumerate(arrays) if not np.isfinite(a).all())
+            raise EmbeddingFormatError(
+                f"{split_dir / ids[bad]}{suffix}.npy: contains NaN or inf, expected finite values"
+            )
 
 
 def write_release_split(split: EmbeddingSplit, split_dir: str | Path, durable: bool = True) -> Path:
