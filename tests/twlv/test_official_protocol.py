@@ -131,3 +131,20 @@ def test_errors_name_the_file(folder, tmp_path):
     )
     with pytest.raises(release_files.EmbeddingFormatError, match=r"train: 100 videos, fewer"):
         evaluate.run_official_command(str(small), num_classes=48, epochs=1)
+
+
+def test_parser_routes_official(tmp_path):
+    import argparse
+
+    from repro.core.errors import InputError
+    from repro.twlv import cli
+
+    parser = argparse.ArgumentParser()
+    cli.add_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(
+        ["twlv", "evaluate", "emb", "--protocol", "official", "--dataset-name", "Diving48"]
+    )
+    assert (args.protocol, args.dataset_name, args.variant) == ("official", "Diving48", None)
+    args = parser.parse_args(["twlv", "evaluate", "emb", "--dataset-name", "Diving48"])
+    with pytest.raises(InputError, match="--protocol official only"):
+        cli.handle_evaluate(args)
