@@ -12,7 +12,9 @@ in two ways that matter here, and :class:`ManifoldSpec` models both:
   with the same decaying scales (``manifold_noise``: it confuses neighbouring classes for
   every classifier, as in a low-dimensional problem, where kNN is competitive), and part
   fills all ``dim`` directions with scales that decay as a power law over a random basis
-  (``noise``, ``noise_decay``: a linear probe learns to ignore it, a cosine kNN cannot).
+  (``noise``, ``noise_decay``: a linear probe learns to ignore it, a cosine kNN cannot);
+* a class may be a union of ``modes`` blobs on the manifold (several ways to perform an
+  action), which a linear probe cannot carve out and neighbours can.
 
 Each video gets ``clips`` sub-clip embeddings (video sample plus clip noise); its ``_v``
 embedding is their mean, as in the release.
@@ -43,6 +45,7 @@ class ManifoldSpec:
     noise_decay: float = 0.6  # power-law decay of the noise scales over a random basis
     clip_noise: float = 0.3  # extra per-clip noise, relative to ``noise``
     manifold_noise: float = 0.0  # within-class noise on the means' manifold, relative to them
+    modes: int = 1  # means per class (a class is a union of blobs: hard for a linear probe)
     clips: tuple[int, int] = (1, 1)  # sub-clips per video, inclusive range
 
     def scaled(self, scale: float) -> ManifoldSpec:
@@ -66,7 +69,7 @@ class ManifoldGenerator:
         self.spec, self.rng = spec, np.random.default_rng(seed)
         s = spec
         latent_scales = 1.0 / np.sqrt(1.0 + np.arange(s.latent_dim))
-        latent = self.rng.normal(size=(s.num_classes, s.latent_dim)) * latent_scales
+        latent = self.rng.normal(size=(s.num_classes * s.modes, s.latent_dim)) * latent_scales
         basis = self.rng.normal(size=(s.latent_dim, s.dim)) / np.sqrt(s.latent_dim)
         means = latent @ basis
         # maps latent draws onto the manifold at the means' scale
@@ -84,7 +87,10 @@ class ManifoldGenerator:
         """``n`` videos, labels balanced up to one, ids ``<prefix><random hex>`` (unsorted)."""
         s = self.spec
         labels = self.rng.permutation(np.arange(n) % s.num_classes)
-        videos = self.means[labels] + s.noise * self._noise(n)
+        centre = labels
+        if s.modes > 1:  # no draw with one mode, so older specs give the same data
+            centre = labels * s.modes + self.rng.integers(0, s.modes, n)
+        videos = self.means[centre] + s.noise * self._noise(n)
         if s.manifold_noise:  # no draw when 0, so older specs give the same data
             latent = self.rng.standard_normal((n, s.latent_dim), dtype=np.float32)
             videos += s.manifold_noise * (latent * self.latent_scales) @ self.manifold
