@@ -211,7 +211,8 @@ def main() -> None:
             f"per video, synthetic); the linear probe runs {args.epochs} epochs on both sides "
             "(the release's default is 150). Both sides run on the CPU, on the same folder, in "
             "this one run; seconds are wall clock from process start to exit, cpu_seconds the "
-            "CPU time of all their processes. speedup = official seconds / ours; "
+            "CPU time of all their processes (on a shared machine the wall clock depends on "
+            "what else runs, CPU time much less). speedup = official seconds / ours; "
             f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}."
         ),
         parameters={**vars(args), "official_repo": str(repo), "spec": str(spec)},
