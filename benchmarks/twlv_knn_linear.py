@@ -186,6 +186,9 @@ def bench_lbfgs(tr, va, num_classes, repeats):
 
     stats = time_interleaved({"ours": ours}, warmup=0, repeats=repeats)
     sk_s = seconds(sk)
+    log.info("scikit-learn %.1f s top-1 %.2f (%d it); ours %.1f s top-1 %.2f (%d it)",
+             sk_s, out["sklearn"][0], out["sklearn"][1], seconds(stats["ours"]),
+             out["ours"][0], out["ours"][1])  # fmt: skip
     peer = "linear: scikit-learn LogisticRegression (lbfgs)"
     return sk_s, [
         dict(
@@ -242,7 +245,10 @@ def bench_linear(train, val, num_classes, repeats, adam_epochs):
     tr, va = io.split_from_arrays(xt, yt), io.split_from_arrays(xv, yv)
     sk_s, rows = bench_lbfgs(tr, va, num_classes, max(1, repeats - 1))
     release = dataclasses.replace(
-        linear.release_protocol(), epochs=adam_epochs, holdout_fraction=0.0
+        linear.release_protocol(),
+        epochs=adam_epochs,
+        warmup_epochs=min(adam_epochs, linear.release_protocol().warmup_epochs),
+        holdout_fraction=0.0,
     )
     out = linear.linear_probe(tr, va, num_classes, release)
     rows.append(
@@ -283,7 +289,7 @@ def main() -> None:
     parser.add_argument("--adam-epochs", type=int, default=150)
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(message)s", force=True)
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)
     if args.threads:
         torch.set_num_threads(args.threads)
