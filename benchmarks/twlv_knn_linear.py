@@ -141,6 +141,7 @@ def lbfgs_to(x, y, num_classes: int, target: float, c: float = 1.0, max_iter: in
         [weight, bias],
         lr=1.0,
         max_iter=1,
+        max_eval=25,  # the default, max_iter * 5 // 4 = 1, would starve the line search
         tolerance_grad=0.0,
         tolerance_change=0.0,
         history_size=10,
