@@ -135,7 +135,7 @@ def test_duration_string_and_zero_are_read(split_dir):
 
 
 def test_label_out_of_range(split_dir):
-    with pytest.raises(io.EmbeddingFormatError, match=r"train: label 2 out of range.*< 2"):
+    with pytest.raises(io.EmbeddingFormatError, match=r"000002\.json: label 2 out of range.*< 2"):
         io.read_release_split(split_dir, num_classes=2)
 
 

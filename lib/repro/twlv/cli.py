@@ -1,15 +1,17 @@
-"""``repro twlv evaluate EMBEDDINGS_DIR [--protocol linear|attentive|knn|all] [--json]``.
+"""``repro twlv evaluate EMBEDDINGS_DIR [--protocol linear|attentive|knn|all|official] [--json]``.
 
 Defaults come from :class:`repro.twlv.config.EvaluateConfig` (the benchmark notebook's kNN
-and attentive settings), so the command and the notebooks cannot drift apart. Only argparse
-and the (light) config module are imported at module level.
+and attentive settings), so the command and the notebooks cannot drift apart;
+``--protocol official`` takes the release's settings from
+:class:`repro.twlv.official.OfficialProtocol` instead. Only argparse and the (light) config
+module are imported at module level.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from repro.twlv.config import EvaluateConfig
+from repro.twlv.config import RELEASE_DATASETS, EvaluateConfig
 
 _DEFAULTS = EvaluateConfig()
 
@@ -27,10 +29,27 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     )
     ev.add_argument("embeddings_dir", metavar="EMBEDDINGS_DIR")
     ev.add_argument(
-        "--protocol", choices=["linear", "attentive", "knn", "all"], default=_DEFAULTS.protocol
+        "--protocol",
+        choices=["linear", "attentive", "knn", "all", "official"],
+        default=_DEFAULTS.protocol,
+        help="official: the release's kNN (video, clip) and linear probe, top-1 as its "
+        "scripts print it (see the README, 'TWLV-I: official protocol')",
     )
     ev.add_argument("--json", action="store_true", help="print machine-readable JSON")
     ev.add_argument("--num-classes", type=int, default=None, help="default: max label + 1")
+    ev.add_argument(
+        "--dataset-name",
+        choices=[folder for folder, _ in RELEASE_DATASETS.values()],
+        default=None,
+        help="official protocol: the release's --dataset_name, which sets the class count",
+    )
+    ev.add_argument(
+        "--variant",
+        choices=["uniform", "multi-clip"],
+        default=None,
+        help="official protocol: which variant folder to read (default: EMBEDDINGS_DIR "
+        "itself if it holds train/, else uniform/, else multi-clip/)",
+    )
     ev.add_argument(
         "--epochs", type=int, default=_DEFAULTS.epochs, help="override probe epochs (0: keep)"
     )
@@ -46,7 +65,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def handle_evaluate(args: argparse.Namespace) -> int:
     """Run :func:`repro.twlv.evaluate.run_evaluate_command` from parsed arguments."""
     from repro.core.config import build_config
-    from repro.twlv.evaluate import run_evaluate_command
+    from repro.twlv.evaluate import run_evaluate_command, run_official_command
+
+    if args.protocol == "official":
+        print(
+            run_official_command(
+                args.embeddings_dir, args.json, args.num_classes, args.dataset_name,
+                args.variant, args.epochs or 0,
+            )
+        )  # fmt: skip
+        return 0
+    if args.dataset_name or args.variant:
+        from repro.core.errors import InputError
+
+        raise InputError("--dataset-name and --variant apply to --protocol official only")
 
     cfg = build_config(
         EvaluateConfig,

@@ -8,6 +8,10 @@ Layout detection: if ``EMBEDDINGS_DIR`` has ``uniform/`` and/or ``multi-clip/`` 
 used (uniform for the linear probe and kNN-uniform; multi-clip for the attentive probe and
 kNN clip/video); otherwise ``EMBEDDINGS_DIR/{train,val}`` (or ``train.npz``/``val.npz``)
 serves every protocol.
+
+``--protocol official`` (:func:`run_official_command`) instead runs the release's own
+kNN and linear probe on one folder, as :mod:`repro.twlv.official` documents, and reports
+them under an ``official`` key.
 """
 
 from __future__ import annotations
@@ -225,3 +229,56 @@ def run_evaluate_command(
     header = f"{results['dataset']}: {results['num_classes']} classes, D={results['dim']}"
     body = table.to_string(index=False, float_format=lambda v: f"{v:.2f}")
     return "\n".join([header, variants_line(results), body])
+
+
+def run_official_command(
+    embeddings_dir: str,
+    as_json: bool = False,
+    num_classes: int | None = None,
+    dataset_name: str | None = None,
+    variant: str | None = None,
+    epochs: int = 0,
+) -> str:
+    """What ``repro twlv evaluate --protocol official`` prints.
+
+    Args:
+        embeddings_dir: A release-format folder (the release's ``--embeddings_dir``).
+        as_json: JSON ``{"dataset": ..., "official": {...}}`` instead of a table.
+        num_classes: Class count (``--num-classes``).
+        dataset_name: Or the release's ``--dataset_name`` (``Kinetics400``, ...).
+        variant: ``uniform`` or ``multi-clip`` where the folder holds variant folders.
+        epochs: The linear probe's epochs (0 keeps the release's 150).
+    """
+    import json
+
+    import pandas as pd
+
+    from repro.twlv.official import RELEASE, evaluate_official
+
+    try:
+        res = evaluate_official(
+            embeddings_dir, RELEASE.with_epochs(epochs), num_classes, dataset_name, variant
+        )
+    except ValueError as err:
+        if isinstance(err, io.EmbeddingFormatError):
+            raise
+        raise io.EmbeddingFormatError(f"{embeddings_dir}: {err}") from err
+    if as_json:
+        out = {"dataset": str(embeddings_dir), "official": res}
+        return json.dumps(out, indent=2, sort_keys=True, default=float)
+    rows = [
+        {"protocol": f"official knn ({t})", "top1": r["top1"], "seconds": r["seconds"],
+         "note": f"bank {r['bank_videos']} videos ({r['left_out']} left out as the release does)"}
+        for t, r in res["knn"].items()
+    ]  # fmt: skip
+    lin = res["linear"]
+    rows.append(
+        {"protocol": f"official linear ({lin['embed_type']})", "top1": lin["top1"],
+         "seconds": lin["seconds"], "note": f"{lin['epochs']} epochs, last-epoch top-1"}
+    )  # fmt: skip
+    header = (
+        f"{embeddings_dir} ({res['folder']}): {res['num_classes']} classes "
+        f"({res['classes_from']}), D={res['dim']}, read once in {res['load_seconds']:.1f} s"
+    )
+    body = pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.2f}")
+    return "\n".join([header, body])
