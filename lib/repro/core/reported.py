@@ -8,9 +8,20 @@ with that paper (e.g. :mod:`repro.twlv.errata`).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import pandas as pd
 
+from repro.core.errors import InputError
 from repro.core.paths import repo_root
+
+#: Columns of a transcribed-cells CSV (one printed cell per row, with provenance).
+CELL_COLUMNS = ("paper", "source", "item_id", "row", "column", "value", "note")
+
+
+class ReportedFileError(InputError):
+    """A transcribed file breaks the schema (the message names file, line and field)."""
 
 
 def reported_dir():
@@ -120,3 +131,42 @@ def transcribed_wide(item_id: str, source: str) -> pd.DataFrame:
     wide = wide.reindex(index=order_rows, columns=order_cols)
     wide.columns.name = None
     return wide.reset_index()
+
+
+def is_blank(value: object) -> bool:
+    """Whether a CSV field is empty (None, NaN or the empty string)."""
+    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value) == ""
+
+
+def check_cells(table: pd.DataFrame, name: str) -> None:
+    """Check what every transcribed-cells CSV needs: its columns, non-empty ``row``,
+    ``column`` and ``value`` on every line, and no cell given twice.
+
+    Raises:
+        ReportedFileError: one line naming the file, the CSV line and the field.
+    """
+    if tuple(table.columns) != CELL_COLUMNS:
+        raise ReportedFileError(
+            f"{name}: columns {list(table.columns)}, expected {list(CELL_COLUMNS)}"
+        )
+    for i, row in enumerate(table.itertuples(index=False), start=2):  # line 1 is the header
+        for field in ("row", "column", "value"):
+            if is_blank(getattr(row, field)):
+                raise ReportedFileError(f"{name}: line {i}: field {field!r} is empty")
+    duplicated = table.duplicated(["item_id", "row", "column"])
+    if duplicated.any():
+        i = int(duplicated.to_numpy().argmax())
+        raise ReportedFileError(
+            f"{name}: line {i + 2}: cell ({table['row'].iat[i]!r}, {table['column'].iat[i]!r}) "
+            f"of {table['item_id'].iat[i]} is given twice"
+        )
+
+
+def load_cells(
+    filename: str, validate: Callable[[pd.DataFrame, str], pd.DataFrame]
+) -> pd.DataFrame:
+    """``reported/<filename>`` read with every value kept as printed text, then validated."""
+    path = reported_dir() / filename
+    if not path.is_file():
+        raise ReportedFileError(f"{path}: reported-numbers file not found")
+    return validate(pd.read_csv(path, dtype=str, keep_default_na=False), path.name)

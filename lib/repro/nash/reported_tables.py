@@ -16,26 +16,26 @@ holds two kinds of rows, told apart by ``source``:
 
 from __future__ import annotations
 
-import math
 import re
 
 import pandas as pd
 
-from repro.core.errors import InputError
-from repro.core.reported import reported_dir
+from repro.core.reported import (
+    CELL_COLUMNS,
+    ReportedFileError,
+    check_cells,
+    is_blank,
+    load_cells,
+)
 
 ITEMS_FILE = "nash_items.csv"
-COLUMNS = ("paper", "source", "item_id", "row", "column", "value", "note")
+COLUMNS = CELL_COLUMNS
 ITEMS = ("nash.fig1", "nash.nlu", "nash.model_sizes")
 _PAPER_SOURCE = re.compile(r"arXiv:2310\.10054 .+")
 _RELEASE_SOURCE = re.compile(r"jongwooko/NASH-Pruning-Official \S+ at ba3a4f6")
 #: Decoder depth L of each size named in the CSV's model_sizes rows.
 _DEPTH = re.compile(r"\((\d+) decoder layers\)")
 _ARCH = {"T5-small": "t5-small", "T5-base": "t5-base", "T5-large": "t5-large"}
-
-
-class ReportedFileError(InputError):
-    """A transcribed file breaks the schema (the message names file, line and field)."""
 
 
 def validate_items(table: pd.DataFrame, name: str = ITEMS_FILE) -> pd.DataFrame:
@@ -48,8 +48,7 @@ def validate_items(table: pd.DataFrame, name: str = ITEMS_FILE) -> pd.DataFrame:
     Raises:
         ReportedFileError: one line naming the file, the CSV line and the field.
     """
-    if tuple(table.columns) != COLUMNS:
-        raise ReportedFileError(f"{name}: columns {list(table.columns)}, expected {list(COLUMNS)}")
+    check_cells(table, name)
     for i, row in enumerate(table.itertuples(index=False), start=2):  # line 1 is the header
         where = f"{name}: line {i}"
         if row.paper != "NASH":
@@ -65,33 +64,16 @@ def validate_items(table: pd.DataFrame, name: str = ITEMS_FILE) -> pd.DataFrame:
                 f"{where}: field 'source' is {source!r}, expected 'arXiv:2310.10054 ...' or "
                 "'jongwooko/NASH-Pruning-Official <file> at ba3a4f6'"
             )
-        for field in ("row", "column", "value"):
-            if _blank(getattr(row, field)):
-                raise ReportedFileError(f"{where}: field {field!r} is empty")
-        if release and _blank(row.note):
+        if release and is_blank(row.note):
             raise ReportedFileError(
                 f"{where}: field 'note' is empty (release rows say what they are)"
             )
-    duplicated = table.duplicated(["item_id", "row", "column"])
-    if duplicated.any():
-        i = int(duplicated.to_numpy().argmax())
-        raise ReportedFileError(
-            f"{name}: line {i + 2}: cell ({table['row'].iat[i]!r}, {table['column'].iat[i]!r}) "
-            f"of {table['item_id'].iat[i]} is given twice"
-        )
     return table
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value) == ""
 
 
 def load_items() -> pd.DataFrame:
     """``reported/nash_items.csv``, validated, every value kept as text."""
-    path = reported_dir() / ITEMS_FILE
-    if not path.is_file():
-        raise ReportedFileError(f"{path}: reported-numbers file not found")
-    return validate_items(pd.read_csv(path, dtype=str, keep_default_na=False), path.name)
+    return load_cells(ITEMS_FILE, validate_items)
 
 
 def is_paper_row(source: str) -> bool:

@@ -15,11 +15,15 @@ import re
 
 import pandas as pd
 
-from repro.core.errors import InputError
-from repro.core.reported import reported_dir
+from repro.core.reported import (
+    CELL_COLUMNS,
+    ReportedFileError,
+    check_cells,
+    load_cells,
+)
 
 SETUP_FILE = "twlv_i_setup.csv"
-COLUMNS = ("paper", "source", "item_id", "row", "column", "value", "note")
+COLUMNS = CELL_COLUMNS
 #: Tables in ``reported/twlv_i_setup.csv`` (results: ``twlv_i.csv``, ``twlv_i_localization.csv``).
 SETUP_TABLES = (1, 2, 4, 7, 8)
 #: Table 4 column for a setting printed once for every dataset.
@@ -36,10 +40,6 @@ PROTOCOL_KEYS = {
 _SOURCE = re.compile(r"arXiv:2408\.11318v2 Table (\d+)")
 
 
-class ReportedFileError(InputError):
-    """A transcribed file breaks the schema (the message names file, line and field)."""
-
-
 def validate_setup(table: pd.DataFrame, name: str = SETUP_FILE) -> pd.DataFrame:
     """Check the schema and provenance of the descriptive-tables CSV; return it unchanged.
 
@@ -50,8 +50,7 @@ def validate_setup(table: pd.DataFrame, name: str = SETUP_FILE) -> pd.DataFrame:
     Raises:
         ReportedFileError: one line naming the file, the CSV line and the field.
     """
-    if tuple(table.columns) != COLUMNS:
-        raise ReportedFileError(f"{name}: columns {list(table.columns)}, expected {list(COLUMNS)}")
+    check_cells(table, name)
     for i, row in enumerate(table.itertuples(index=False), start=2):  # line 1 is the header
         where = f"{name}: line {i}"
         match = _SOURCE.fullmatch(str(row.source))
@@ -67,30 +66,12 @@ def validate_setup(table: pd.DataFrame, name: str = SETUP_FILE) -> pd.DataFrame:
                 f"{where}: field 'item_id' is {row.item_id!r}, expected "
                 f"'twlv_i.table{match.group(1)}' (from its source)"
             )
-        for field in ("row", "column", "value"):
-            if _blank(getattr(row, field)):
-                raise ReportedFileError(f"{where}: field {field!r} is empty")
-    duplicated = table.duplicated(["item_id", "row", "column"])
-    if duplicated.any():
-        i = int(duplicated.to_numpy().argmax())
-        raise ReportedFileError(
-            f"{name}: line {i + 2}: cell ({table['row'].iat[i]!r}, {table['column'].iat[i]!r}) "
-            f"of {table['item_id'].iat[i]} is given twice"
-        )
     return table
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value) == ""
 
 
 def load_setup() -> pd.DataFrame:
     """``reported/twlv_i_setup.csv``, validated, every value kept as printed text."""
-    path = reported_dir() / SETUP_FILE
-    if not path.is_file():
-        raise ReportedFileError(f"{path}: reported-numbers file not found")
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return validate_setup(table, path.name)
+    return load_cells(SETUP_FILE, validate_setup)
 
 
 def setup_table(setup: pd.DataFrame, table: int) -> pd.DataFrame:
