@@ -29,7 +29,9 @@ pytestmark = pytest.mark.slow
 #: notebook id -> relative tolerance for numeric columns (none needed so far).
 TOLERANCES: dict[str, float] = {}
 #: Names of wall-clock quantities (timings and the speedups computed from them).
-WALL_CLOCK = re.compile(r"(?:_ms(?:_mean|_std)?$|^median|^iqr|speedup|^k=)")
+WALL_CLOCK = re.compile(
+    r"(?:_ms(?:_mean|_std)?$|^median|^iqr|speedup|^k=|_share_of_e2e$|block time saved)"
+)
 
 
 def _without_wall_clock(table: pd.DataFrame) -> pd.DataFrame:
