@@ -12,11 +12,14 @@ Order of operations, as in the release:
    items, votes ``exp(sim / 0.1)`` per class summed over the neighbours (and, in clip mode,
    over the video's clips), and the first class of a descending ``argsort``.
 
-The similarity matmuls keep the release's row counts where they can change the result: a
-BLAS may pick another kernel for a handful of rows (a clip set, or the last, short batch),
-whose sums round differently. Full 32-row batches are stacked into 1,024-row matmuls, which
-give the same rows as 32-row ones on the BLAS we test with
-(``tests/twlv/test_official_protocol.py`` compares with the release's printed top-1).
+A BLAS may pick another kernel for another number of rows, whose sums round differently
+(measured here: 2, 3, 5 and 7 rows round differently from 1,024 rows). We therefore stack
+many queries into one product (1,024 videos, or the clips of 256 videos) and keep a video's
+prediction only where :mod:`repro.twlv.knn_certify` proves that no float32 rounding could
+change it; every other video is recomputed with the release's shapes (its 32-video batch, or
+its clips alone). ``tests/twlv/test_official_protocol.py`` compares with the release's
+printed top-1, ``tests/twlv/test_knn_certify.py`` with the release's shapes on data full of
+ties.
 """
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from repro.twlv.knn_certify import certified_votes, similarity_slack
 from repro.twlv.official import RELEASE, OfficialProtocol, draw_epoch_permutation
 from repro.twlv.splits import EmbeddingFormatError, EmbeddingSplit
 
-#: Query rows per matmul: a multiple of the release's batch of 32.
+#: Video mode: query batches of the release (32 videos) that share one certified product.
 _STACK = 32
+#: Clip mode: videos whose clips share one certified matrix product (2-4 clips each).
+_CLIP_GROUP = 256
 
 
 def official_bank_videos(n: int, protocol: OfficialProtocol) -> torch.Tensor:
@@ -56,32 +62,88 @@ def _first_class(scores: torch.Tensor) -> torch.Tensor:
     return scores.argsort(dim=-1, descending=True)[:, 0]
 
 
-def _video_predictions(val: EmbeddingSplit, bank_t, bank_labels, classes, p) -> torch.Tensor:
-    queries = torch.from_numpy(val.video)
-    n, batch = queries.shape[0], p.knn_query_batch
-    full = (n // batch) * batch
-    preds = []
-    for start in range(0, full, batch * _STACK):
-        stop = min(start + batch * _STACK, full)
+def _release_video_batch(queries: torch.Tensor, b: int, bank_t, bank_labels, classes, p):
+    """Predictions for the release's ``b``-th query batch, in its shape (the last is short)."""
+    rows = queries[b * p.knn_query_batch : (b + 1) * p.knn_query_batch]
+    sim = torch.mm(F.normalize(rows, dim=1), bank_t)
+    return _first_class(_votes(sim, bank_labels, classes, p.knn_k, p.knn_temperature))
+
+
+def video_predictions(
+    val: EmbeddingSplit, bank_t, bank_labels, classes, p, certify: bool = True
+) -> tuple[torch.Tensor, int]:
+    """Video-mode predictions and how many videos were recomputed with the release's shapes.
+
+    With ``certify``, 1,024 queries share one matrix product and a video keeps its
+    prediction where :func:`repro.twlv.knn_certify.certified_votes` certifies it; the
+    release's 32-query batch holding any other video is recomputed as the release computes
+    it. Without, every batch is computed as the release does.
+    """
+    queries, n, batch = torch.from_numpy(val.video), val.num_videos, p.knn_query_batch
+    batches = range(-(-n // batch))
+    if not certify:
+        exact = [_release_video_batch(queries, b, bank_t, bank_labels, classes, p) for b in batches]
+        return torch.cat(exact), n
+    delta = similarity_slack(bank_t.shape[0])
+    preds = torch.empty(n, dtype=torch.long)
+    unsure: list[int] = []
+    for start in range(0, n, batch * _STACK):
+        stop = min(start + batch * _STACK, n)
         sim = torch.mm(F.normalize(queries[start:stop], dim=1), bank_t)
-        for j in range(0, stop - start, batch):
-            scores = _votes(sim[j : j + batch], bank_labels, classes, p.knn_k, p.knn_temperature)
-            preds.append(_first_class(scores))
-    if full < n:  # the release's last, short batch, with its own shape
-        sim = torch.mm(F.normalize(queries[full:], dim=1), bank_t)
-        preds.append(_first_class(_votes(sim, bank_labels, classes, p.knn_k, p.knn_temperature)))
-    return torch.cat(preds)
+        best, certain = certified_votes(
+            sim, torch.arange(stop - start), stop - start, bank_labels, classes, p.knn_k,
+            p.knn_temperature, delta,
+        )  # fmt: skip
+        preds[start:stop] = best
+        unsure += (start + torch.nonzero(~certain).flatten()).tolist()
+    for b in sorted({i // batch for i in unsure}):
+        rows = slice(b * batch, (b + 1) * batch)
+        preds[rows] = _release_video_batch(queries, b, bank_t, bank_labels, classes, p)
+    return preds, len(unsure)
 
 
-def _clip_predictions(val: EmbeddingSplit, bank_t, bank_labels, classes, p) -> torch.Tensor:
-    clips = torch.from_numpy(val.clips)
-    preds = []
-    for i in range(val.num_videos):
-        lo, hi = int(val.clip_offsets[i]), int(val.clip_offsets[i + 1])
+def _release_clip_prediction(val: EmbeddingSplit, i: int, bank_t, bank_labels, classes, p):
+    """Video ``i``'s prediction with the release's shapes: its clips alone against the bank."""
+    lo, hi = int(val.clip_offsets[i]), int(val.clip_offsets[i + 1])
+    sim = torch.mm(F.normalize(torch.from_numpy(val.clips[lo:hi]), dim=1), bank_t)
+    scores = _votes(sim, bank_labels, classes, p.knn_k, p.knn_temperature)
+    return _first_class(scores.sum(dim=0, keepdim=True))[0]
+
+
+def clip_predictions(
+    val: EmbeddingSplit, bank_t, bank_labels, classes, p, certify: bool = True
+) -> tuple[torch.Tensor, int]:
+    """Clip-mode predictions and how many videos were recomputed with the release's shapes.
+
+    With ``certify``, the clips of :data:`_CLIP_GROUP` videos share one matrix product and
+    :func:`repro.twlv.knn_certify.certified_votes` keeps a video's prediction only where no
+    summation order could change it; without, every video is computed as the release does.
+    """
+    n = val.num_videos
+    if not certify:
+        preds = [
+            _release_clip_prediction(val, i, bank_t, bank_labels, classes, p) for i in range(n)
+        ]
+        return torch.stack(preds), n
+    clips, offsets = torch.from_numpy(val.clips), val.clip_offsets
+    delta = similarity_slack(bank_t.shape[0])
+    preds = torch.empty(n, dtype=torch.long)
+    unsure: list[int] = []
+    for first in range(0, n, _CLIP_GROUP):
+        last = min(first + _CLIP_GROUP, n)
+        lo, hi = int(offsets[first]), int(offsets[last])
         sim = torch.mm(F.normalize(clips[lo:hi], dim=1), bank_t)
-        scores = _votes(sim, bank_labels, classes, p.knn_k, p.knn_temperature)
-        preds.append(_first_class(scores.sum(dim=0, keepdim=True)))
-    return torch.cat(preds)
+        group = torch.from_numpy(
+            np.repeat(np.arange(last - first), np.diff(offsets[first : last + 1]))
+        )
+        best, certain = certified_votes(
+            sim, group, last - first, bank_labels, classes, p.knn_k, p.knn_temperature, delta
+        )
+        preds[first:last] = best
+        unsure += (first + torch.nonzero(~certain).flatten()).tolist()
+    for i in unsure:
+        preds[i] = _release_clip_prediction(val, i, bank_t, bank_labels, classes, p)
+    return preds, len(unsure)
 
 
 @torch.no_grad()
@@ -92,6 +154,7 @@ def official_knn(
     embed_type: str,
     protocol: OfficialProtocol = RELEASE,
     source: str = "<splits>",
+    certify: bool = True,
 ) -> dict[str, object]:
     """Top-1 of the release's kNN with ``--train_embed_type = --val_embed_type = embed_type``.
 
@@ -102,9 +165,13 @@ def official_knn(
         embed_type: ``video`` (``_v.npy``) or ``clip`` (``_c.npy`` rows).
         protocol: k, temperature, seed and batch sizes.
         source: Folder named in errors.
+        certify: Stack many queries into one product and recompute, with the release's
+            shapes, only the videos whose prediction rounding could change (see
+            :mod:`repro.twlv.knn_certify`); False computes every query as the release does.
 
     Returns:
-        ``{"top1", "bank_videos", "left_out", "bank_items", "seconds"}``.
+        ``{"top1", "bank_videos", "left_out", "bank_items", "recomputed_videos",
+        "seconds"}``; ``recomputed_videos`` counts clip-mode videos not certified.
     """
     start = time.perf_counter()
     kept = official_bank_videos(train.num_videos, protocol)
@@ -133,12 +200,13 @@ def official_knn(
             f"than k = {protocol.knn_k}"
         )
     bank_t = bank.t().contiguous()
-    predict = _video_predictions if embed_type == "video" else _clip_predictions
-    preds = predict(val, bank_t, bank_labels, num_classes, protocol).numpy()
+    predict = video_predictions if embed_type == "video" else clip_predictions
+    preds, recomputed = predict(val, bank_t, bank_labels, num_classes, protocol, certify)
     return {
-        "top1": 100.0 * float(np.mean(preds == val.labels)),
+        "top1": 100.0 * float(np.mean(preds.numpy() == val.labels)),
         "bank_videos": int(kept.numel()),
         "left_out": int(train.num_videos - kept.numel()),
         "bank_items": int(bank.shape[0]),
+        "recomputed_videos": recomputed,
         "seconds": round(time.perf_counter() - start, 3),
     }

@@ -1,0 +1,92 @@
+"""Certified kNN votes: is a prediction the same under any float32 summation order?
+
+The release's clip-mode kNN multiplies one video's 2-4 clip embeddings at a time with the
+whole memory bank. Stacking many videos into one matrix product is 10-20x faster, but a BLAS
+picks other kernels for other row counts, so a similarity may round differently in its last
+bit (measured here: 1, 4 and 32 rows give the same bits as 1,024 rows, 2, 3, 5 and 7 do not).
+Rather than trust a kernel, we bound what rounding can change and recompute the rest exactly.
+
+Bound. A float32 dot product of length ``D`` computed in any order (with or without fused
+multiply-add) is within ``gamma_D * sum |x_i y_i|`` of the exact value, with
+``gamma_D = D u / (1 - D u)`` and ``u = 2**-24`` (Higham, *Accuracy and Stability of
+Numerical Algorithms*, 2nd ed., eq. 3.5). For L2-normalised rows ``sum |x_i y_i| <= 1``, so
+our similarity and the release's differ by at most ``delta = 2 gamma_D`` (with 5 % slack for
+norms that are 1 only up to rounding).
+
+Certificate, per query (a video: the sum over its clips). Let ``v`` be our k-th largest
+similarity of a clip. A bank item above ``v + 2 delta`` is in the release's top k for that
+clip whatever the rounding, one below ``v - 2 delta`` is out, the rest are ambiguous. A
+class's release score is then at least the sum of ``exp((s - delta) / T)`` over its sure
+items and at most the sum of ``exp((s + delta) / T)`` over its sure and ambiguous items.
+If the best class's lower bound beats every other class's upper bound by a relative margin
+``SUM_SLACK`` (the release's own float32 exp and sums), the release must predict that class.
+Queries that fail the test are recomputed with the release's matrix shapes.
+"""
+
+from __future__ import annotations
+
+import torch
+
+#: Relative allowance for the release's float32 exp and the sums over k neighbours and clips
+#: (about 200 * 2**-24 = 1.2e-5 each; ten times that, to be safe).
+SUM_SLACK = 1e-4
+
+#: Extra neighbours fetched beyond k to see every ambiguous item; a clip with more ambiguous
+#: items than this is simply not certified.
+EXTRA = 32
+
+
+def similarity_slack(dim: int) -> float:
+    """``delta``: the most two float32 dot products of unit vectors of length ``dim`` differ."""
+    u = 2.0**-24
+    gamma = dim * u / (1.0 - dim * u)
+    return 2.0 * gamma * 1.05
+
+
+def certified_votes(
+    sim: torch.Tensor,
+    group: torch.Tensor,
+    num_groups: int,
+    bank_labels: torch.Tensor,
+    num_classes: int,
+    k: int,
+    temperature: float,
+    delta: float,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The class every summation order predicts per query group, and whether it is certain.
+
+    Args:
+        sim: Similarities float32[rows, N] of query rows (clips) against the bank.
+        group: int64[rows]: which query (video) each row belongs to, in ``0..num_groups-1``.
+        num_groups: Number of queries.
+        bank_labels: int64[N] class of each bank item.
+        num_classes: C.
+        k: Neighbours per row.
+        temperature: Vote temperature T (weights ``exp(sim / T)``).
+        delta: Largest difference between our similarity and another order's.
+
+    Returns:
+        ``(prediction int64[num_groups], certain bool[num_groups])``; a prediction is only
+        meaningful where ``certain``.
+    """
+    fetch = min(k + EXTRA, sim.shape[1])
+    values, index = sim.topk(fetch, dim=1)
+    values = values.double()
+    kth = values[:, k - 1 : k]
+    sure = values > kth + 2 * delta
+    maybe = values >= kth - 2 * delta
+    # If the last fetched item may still be in, ambiguous items may lie beyond the fetch.
+    row_ok = ~maybe[:, -1] if fetch < sim.shape[1] else torch.ones(len(sim), dtype=torch.bool)
+    labels = bank_labels[index]
+    low = torch.zeros(len(sim), num_classes, dtype=torch.float64)
+    high = torch.zeros_like(low)
+    low.scatter_add_(1, labels, torch.exp((values - delta) / temperature) * sure)
+    high.scatter_add_(1, labels, torch.exp((values + delta) / temperature) * maybe)
+    low_g = torch.zeros(num_groups, num_classes, dtype=torch.float64).index_add_(0, group, low)
+    high_g = torch.zeros_like(low_g).index_add_(0, group, high)
+    best = low_g.argmax(dim=1)
+    rival = high_g.scatter(1, best[:, None], float("-inf")).amax(dim=1)
+    best_low = low_g.gather(1, best[:, None])[:, 0]
+    certain = best_low * (1 - SUM_SLACK) > rival * (1 + SUM_SLACK)
+    unseen = torch.zeros(num_groups, dtype=torch.long).index_add_(0, group, (~row_ok).long())
+    return best, certain & (unseen == 0)
