@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from repro.twlv import attentive, io, knn, linear, metrics, optim
+from repro.twlv import attentive, io, knn, linear, metrics, optim, pooler
 
 
 def _blobs(n, num_classes=5, dim=16, noise=1.5, seed=0):
@@ -237,17 +237,17 @@ def test_attentive_probe_learns_separable_data():
     per_video = [np.stack([x[i], rng.normal(size=16).astype(np.float32)]) for i in range(300)]
     split = io.make_split(y, per_video)
     protocol = attentive.attentive_protocol("K400", lrs=(1e-2,))
-    protocol = dataclasses.replace(protocol, epochs=15, batch_size=64)
-    out = attentive.attentive_probe(split, split, 5, protocol)
+    protocol = dataclasses.replace(protocol, epochs=15, batch_size=64, holdout_fraction=0.0)
+    out = pooler.pooler_probe(split, split, 5, protocol, mlp_ratio=1.0)
     assert out.top1 > 90
 
 
 def test_attentive_mask_ignores_padding():
-    params = attentive.init_heads(2, 4, 3, num_heads=2, head_dim=2, seed=0)
+    params = pooler.init_pooler(2, 4, 3, num_heads=2, mlp_ratio=1.0, seed=0)
     x = torch.randn(1, 2, 4)
     mask = torch.tensor([[True, False]])
-    padded = attentive.head_logits(params, x, mask)
-    alone = attentive.head_logits(params, x[:, :1], mask[:, :1])
+    padded = pooler.pooler_logits(params, x, mask)
+    alone = pooler.pooler_logits(params, x[:, :1], mask[:, :1])
     torch.testing.assert_close(padded, alone)
 
 

@@ -173,6 +173,9 @@ class EvaluateConfig:
     linear_lrs: tuple[float, ...] = (1e-4, 3e-4, 1e-3, 3e-3)  # around the release's 1e-3
     attentive_lrs: tuple[float, ...] = (3e-4, 1e-3, 3e-3)  # around Table 4's 1e-3
     attentive_epochs: int = SyntheticBenchmarkConfig.attentive_epochs  # Table 4: K400 20
+    attentive_mlp_ratio: float = SyntheticBenchmarkConfig.attentive_mlp_ratio  # V-JEPA: 4
+    standardize: bool = True  # BatchNorm without affine before both heads (MAE/V-JEPA)
+    refit: bool = True  # retrain the chosen setting on the whole training split
     epochs: int = 0  # override both probes' epochs, 0 keeps the recipes'
     seed: int = 0  # probe seed
 
@@ -180,7 +183,11 @@ class EvaluateConfig:
         protocols = ("linear", "attentive", "knn", "all")
         if self.protocol not in protocols:
             raise ValueError(f"protocol={self.protocol!r}: expected one of {protocols}")
-        _check_positive(knn_k=self.knn_k, attentive_epochs=self.attentive_epochs)
+        _check_positive(
+            knn_k=self.knn_k,
+            attentive_epochs=self.attentive_epochs,
+            attentive_mlp_ratio=self.attentive_mlp_ratio,
+        )
 
 
 # --- twlv_i/temporal_localization (Tables 9, 10, 12 and Fig. 5, mechanism tier) ---

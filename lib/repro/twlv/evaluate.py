@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 
 from repro.twlv import io
-from repro.twlv.attentive import attentive_probe
 from repro.twlv.config import ATTENTIVE_BATCH, ATTENTIVE_WEIGHT_DECAY, EvaluateConfig
 from repro.twlv.knn import knn_evaluate
 from repro.twlv.linear import ProbeProtocol, linear_probe, release_protocol
+from repro.twlv.pooler import pooler_probe
 
 PROTOCOLS = ("linear", "attentive", "knn")
 #: Which variant each protocol reads: ``uniform`` or ``multi-clip`` (see the module docstring).
@@ -59,10 +59,13 @@ def discover_variants(root: Path) -> dict[str, str | None]:
 
 def protocols_for(cfg: EvaluateConfig) -> tuple[ProbeProtocol, ProbeProtocol]:
     """The linear and attentive recipes of ``cfg`` (``epochs`` > 0 overrides both)."""
-    lp = dataclasses.replace(release_protocol(), lrs=cfg.linear_lrs)
+    lp = dataclasses.replace(
+        release_protocol(), lrs=cfg.linear_lrs, standardize=cfg.standardize, refit=cfg.refit
+    )
     ap = ProbeProtocol(
         "attentive", "adamw", cfg.attentive_lrs, (ATTENTIVE_WEIGHT_DECAY,),
-        cfg.attentive_epochs, 0, ATTENTIVE_BATCH,
+        cfg.attentive_epochs, 0, ATTENTIVE_BATCH, standardize=cfg.standardize,
+        refit=cfg.refit and len(cfg.attentive_lrs) > 1,
     )  # fmt: skip
     if cfg.epochs:
         lp = dataclasses.replace(
@@ -80,6 +83,7 @@ def evaluate_embeddings(
     attentive_protocol: ProbeProtocol | None = None,
     knn_k: int = EvaluateConfig.knn_k,
     seed: int = EvaluateConfig.seed,
+    attentive_mlp_ratio: float = EvaluateConfig.attentive_mlp_ratio,
 ) -> dict[str, object]:
     """Run the requested protocols on embeddings under ``root``.
 
@@ -90,9 +94,11 @@ def evaluate_embeddings(
         linear_protocol: Linear recipe; default the release's Adam recipe with the lr sweep
             of :class:`EvaluateConfig`, chosen on 10 % of train.
         attentive_protocol: Attentive recipe; default Table 4 (AdamW, wd 1e-5, batch 256)
-            with the lr sweep and epochs of :class:`EvaluateConfig`.
+            with the lr sweep and epochs of :class:`EvaluateConfig`. The probe is the
+            full-width V-JEPA-style pooler (:func:`repro.twlv.pooler.pooler_probe`).
         knn_k: kNN neighbours.
         seed: Probe seed.
+        attentive_mlp_ratio: The pooler block's MLP width over D.
 
     Returns:
         ``{"dataset": ..., "num_classes": C, "dim": D, "linear": {...}, "attentive": {...},
@@ -125,7 +131,10 @@ def evaluate_embeddings(
         out["linear"] = _result_dict(res, lp)
     if "attentive" in protocols:
         ap = attentive_protocol or default_ap
-        res = attentive_probe(multi["train"], multi["val"], num_classes, ap, seed=seed)
+        res = pooler_probe(
+            multi["train"], multi["val"], num_classes, ap,
+            mlp_ratio=attentive_mlp_ratio, seed=seed,
+        )  # fmt: skip
         out["attentive"] = _result_dict(res, ap)
     if "knn" in protocols:
         out["knn"] = {}
@@ -149,6 +158,7 @@ def _result_dict(res, protocol: ProbeProtocol) -> dict[str, object]:
         "chosen": {"lr": res.lr, "weight_decay": res.weight_decay},
         "protocol": dataclasses.asdict(protocol),
         "holdout_top1": res.holdout_top1,
+        "fit_rows": res.fit_rows,
         "seconds": round(res.seconds, 3),
     }
 
@@ -221,8 +231,9 @@ def run_evaluate_command(
     protocols = PROTOCOLS if cfg.protocol == "all" else (cfg.protocol,)
     lp, ap = protocols_for(cfg)
     results = evaluate_embeddings(
-        embeddings_dir, protocols, num_classes, lp, ap, cfg.knn_k, cfg.seed
-    )
+        embeddings_dir, protocols, num_classes, lp, ap, cfg.knn_k, cfg.seed,
+        cfg.attentive_mlp_ratio,
+    )  # fmt: skip
     if as_json:
         return json.dumps(results, indent=2, sort_keys=True, default=float)
     table = results_table(results)
