@@ -10,6 +10,7 @@ every valid file is read and every invalid one is refused as ``np.load`` would r
 from __future__ import annotations
 
 import io
+import math
 import re
 from pathlib import Path
 
@@ -37,29 +38,40 @@ def _parse(data: bytes) -> np.ndarray | None:
     if match is None:
         return None
     shape = tuple(int(x) for x in match[2].split(",") if x.strip())
-    count = int(np.prod(shape, dtype=np.int64))
+    count = math.prod(shape)
     dtype = np.dtype(match[1])
     if len(data) - start - size != count * dtype.itemsize:
         raise ValueError(f"{len(data) - start - size} data bytes for shape {shape} {dtype}")
     return np.frombuffer(data, dtype, count, offset=start + size).reshape(shape)
 
 
-def read_npy(path: Path, ndims: tuple[int, ...], expected: str) -> np.ndarray:
+def read_raw(path: str | Path) -> bytes | OSError:
+    """A file's bytes, or the error reading it (the caller words the message)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as err:
+        return err
+
+
+def read_npy(path: str | Path, ndims: tuple[int, ...], expected: str) -> np.ndarray:
     """One ``.npy`` of a real dtype, cast to float32, with ``ndim`` in ``ndims``.
 
     Finiteness is checked by the caller over a whole split (one pass instead of one per file).
 
+    Args:
+        path: The file (named in errors).
+        ndims: Accepted ranks.
+        expected: What the shape should be, for errors.
+
     Raises:
         EmbeddingFormatError: naming ``path``: missing, unreadable, wrong rank or dtype.
     """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise EmbeddingFormatError(
-            f"{path}: missing file, expected it beside the video's json"
-        ) from None
-    except OSError as err:
-        raise EmbeddingFormatError(f"{path}: unreadable .npy ({err})") from err
+    data = read_raw(path)
+    if isinstance(data, FileNotFoundError):
+        raise EmbeddingFormatError(f"{path}: missing file, expected it beside the video's json")
+    if isinstance(data, OSError):
+        raise EmbeddingFormatError(f"{path}: unreadable .npy ({data})")
     try:
         arr = _parse(data)
         if arr is None:
