@@ -261,7 +261,8 @@ def performance_page(root: Path) -> str:
         "timed tests. Each compares our implementation with a peer measured in the same "
         "run, on the same machine and inputs, and reports the ratio; absolute times are "
         "only meaningful with the device they were measured on. Re-run with "
-        "`python benchmarks/<name>.py` (add `--quick` for small sizes).",
+        "`python benchmarks/<name>.py` (`--help` lists each script's smaller sizes; the peers "
+        "install with `pip install -r requirements-benchmarks.txt`).",
         "",
     ]
     csvs = sorted(results.glob("*.csv")) if results.is_dir() else []
