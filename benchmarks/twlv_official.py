@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import re
 import resource
@@ -109,6 +110,12 @@ def run_ours(data: Path, scratch: Path, epochs: int, env) -> tuple[dict, dict]:
     return {"seconds": wall, "cpu_seconds": cpu}, result
 
 
+def same_top1(ours: float, official: float) -> bool:
+    """Equal top-1: the release prints ``100 * correct / n`` (54.9), ours may carry float noise
+    (54.900000000000006); any real difference is at least one video (100 / n >= 0.0025)."""
+    return math.isclose(ours, official, rel_tol=0.0, abs_tol=1e-6)
+
+
 def table(official: dict, ours_total: dict, ours: dict, epochs: int) -> pd.DataFrame:
     """One row per part and per side, plus the end-to-end totals."""
     ours_parts = {
@@ -134,14 +141,20 @@ def table(official: dict, ours_total: dict, ours: dict, epochs: int) -> pd.DataF
                 seconds=mine["seconds"],
                 cpu_seconds=None,
                 top1=mine["top1"],
-                top1_equal=mine["top1"] == off["top1"],
+                top1_equal=same_top1(mine["top1"], off["top1"]),
                 speedup=off["seconds"] / mine["seconds"],
                 note="compute only, inside the one process; files read once for all "
-                f"parts in {ours['load_seconds']:.1f} s",
+                f"parts in {ours['load_seconds']:.1f} s"
+                + (
+                    f"; {mine['recomputed_videos']} videos not certified, recomputed in the "
+                    "release's shapes"
+                    if "recomputed_videos" in mine
+                    else ""
+                ),
             )
         )
     total = {k: sum(o[k] for o in official.values()) for k in ("seconds", "cpu_seconds")}
-    equal = all(ours_parts[n]["top1"] == o["top1"] for n, o in official.items())
+    equal = all(same_top1(ours_parts[n]["top1"], o["top1"]) for n, o in official.items())
     rows.append(
         dict(
             method="official: the three scripts, end to end",
