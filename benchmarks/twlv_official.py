@@ -218,7 +218,7 @@ def main() -> None:
     path = write_results(
         df,
         "twlv_official",
-        title="TWLV-I: the release's kNN and linear-probe scripts vs --protocol official",
+        title="TWLV-I: the release's kNN and linear-probe scripts vs `--protocol official`",
         description=(
             f"Release-format folder, K400-shaped at scale {args.scale:g} ({shape}, 2-4 clips "
             f"per video, synthetic); the linear probe runs {args.epochs} epochs on both sides "

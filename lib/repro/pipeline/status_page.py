@@ -275,6 +275,8 @@ def performance_page(root: Path) -> str:
         lines += [f"## {meta.get('title', csv.stem)}", ""]
         if meta.get("description"):
             lines += [meta["description"], ""]
+        if meta.get("amended"):  # a correction made after the run, stated rather than hidden
+            lines += [f"Amended after the run: {meta['amended']}", ""]
         device = meta.get("device", {})
         if device:
             lines += [
