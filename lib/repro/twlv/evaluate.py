@@ -59,13 +59,20 @@ def discover_variants(root: Path) -> dict[str, str | None]:
 
 def protocols_for(cfg: EvaluateConfig) -> tuple[ProbeProtocol, ProbeProtocol]:
     """The linear and attentive recipes of ``cfg`` (``epochs`` > 0 overrides both)."""
+
+    def selection(lrs: tuple[float, ...]) -> dict[str, object]:
+        # One setting needs no held-out part: it trains on all of train from the start.
+        several = len(lrs) > 1
+        return {"holdout_fraction": 0.1 if several else 0.0, "refit": cfg.refit and several}
+
     lp = dataclasses.replace(
-        release_protocol(), lrs=cfg.linear_lrs, standardize=cfg.standardize, refit=cfg.refit
-    )
+        release_protocol(), lrs=cfg.linear_lrs, standardize=cfg.standardize,
+        **selection(cfg.linear_lrs),
+    )  # fmt: skip
     ap = ProbeProtocol(
         "attentive", "adamw", cfg.attentive_lrs, (ATTENTIVE_WEIGHT_DECAY,),
         cfg.attentive_epochs, 0, ATTENTIVE_BATCH, standardize=cfg.standardize,
-        refit=cfg.refit and len(cfg.attentive_lrs) > 1,
+        **selection(cfg.attentive_lrs),
     )  # fmt: skip
     if cfg.epochs:
         lp = dataclasses.replace(
