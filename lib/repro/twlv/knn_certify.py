@@ -3,7 +3,8 @@
 The release's clip-mode kNN multiplies one video's 2-4 clip embeddings at a time with the
 whole memory bank. Stacking many videos into one matrix product is 10-20x faster, but a BLAS
 picks other kernels for other row counts, so a similarity may round differently in its last
-bit (measured here: 1, 4 and 32 rows give the same bits as 1,024 rows, 2, 3, 5 and 7 do not).
+bit (measured here: 1, 4 and 32 rows give the same bits as inside a 4,000-row product; 2, 3,
+5 and 7 rows do not).
 Rather than trust a kernel, we bound what rounding can change and recompute the rest exactly.
 
 Bound. A float32 dot product of length ``D`` computed in any order (with or without fused

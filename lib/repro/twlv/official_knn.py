@@ -13,7 +13,7 @@ Order of operations, as in the release:
    over the video's clips), and the first class of a descending ``argsort``.
 
 A BLAS may pick another kernel for another number of rows, whose sums round differently
-(measured here: 2, 3, 5 and 7 rows round differently from 1,024 rows). We therefore stack
+(measured here: 2, 3, 5 and 7 rows round differently from a 4,000-row product). We therefore stack
 many queries into one product (1,024 videos, or the clips of 256 videos) and keep a video's
 prediction only where :mod:`repro.twlv.knn_certify` proves that no float32 rounding could
 change it; every other video is recomputed with the release's shapes (its 32-video batch, or
