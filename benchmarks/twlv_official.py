@@ -50,6 +50,20 @@ K400 = ManifoldSpec(latent_dim=32, manifold_noise=1.2, noise=0.3, noise_decay=0.
 _ACCURACY = re.compile(r"Accuracy: ([0-9.]+)")
 
 
+def matmul_gflops(size: int = 2048, rounds: int = 5) -> float:
+    """This machine's float32 matmul rate now (median of ``rounds``): both sides' speeds move
+    with it on a shared machine, so the run records it at its start and end."""
+    import torch
+
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    times = []
+    for _ in range(rounds + 1):
+        start = time.perf_counter()
+        torch.mm(a, b)
+        times.append(time.perf_counter() - start)
+    return 2 * size**3 / sorted(times[1:])[rounds // 2] / 1e9
+
+
 def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
     """Run ``cmd``; return wall seconds, CPU seconds (children, user + sys) and its output."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -209,8 +223,10 @@ def main() -> None:
     data = write_release_folder(scratch / "Kinetics400", spec, seed=args.seed)
     log.info("wrote %s in %.0f s", data, time.perf_counter() - start)
     env = dict(os.environ, PYTHONPATH=str(repo_root() / "lib"))
+    rate_start = matmul_gflops()
     official = run_official(repo, data, scratch, args.epochs, env)
     ours_total, ours = run_ours(data, scratch, args.epochs, env)
+    rates = f"{rate_start:.0f} GFLOP/s at the start, {matmul_gflops():.0f} at the end"
     df = table(official, ours_total, ours, args.epochs)
     if not args.keep:
         shutil.rmtree(data, ignore_errors=True)
@@ -226,9 +242,10 @@ def main() -> None:
             "this one run; seconds are wall clock from process start to exit, cpu_seconds the "
             "CPU time of all their processes (on a shared machine the wall clock depends on "
             "what else runs, CPU time much less). speedup = official seconds / ours; "
-            f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}."
+            f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}. This machine's "
+            f"float32 matmul rate (2,048-square, 2 threads): {rates}."
         ),
-        parameters={**vars(args), "official_repo": str(repo), "spec": str(spec)},
+        parameters={**vars(args), "official_repo": str(repo), "spec": str(spec), "matmul": rates},
     )
     log.info("%s\nwritten to %s", df.round(3).to_string(index=False), path)
 

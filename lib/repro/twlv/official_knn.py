@@ -25,12 +25,13 @@ ties.
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from repro.twlv.knn_certify import certified_votes, similarity_slack
+from repro.twlv.knn_certify import certify as certify_votes
 from repro.twlv.official import RELEASE, OfficialProtocol, draw_epoch_permutation
 from repro.twlv.splits import EmbeddingFormatError, EmbeddingSplit
 
@@ -38,6 +39,21 @@ from repro.twlv.splits import EmbeddingFormatError, EmbeddingSplit
 _STACK = 32
 #: Clip mode: videos whose clips share one certified matrix product (2-4 clips each).
 _CLIP_GROUP = 256
+
+
+class Bank(NamedTuple):
+    """The memory bank: L2-normalised rows, their transpose (the release's matmul operand,
+    contiguous as it holds it) and each row's class."""
+
+    rows: torch.Tensor
+    t: torch.Tensor
+    labels: torch.Tensor
+
+
+def make_bank(rows: torch.Tensor, labels: torch.Tensor) -> Bank:
+    """Normalise ``rows`` and keep both layouts (the rows feed the certificate's second pass)."""
+    rows = F.normalize(rows, dim=1)
+    return Bank(rows, rows.t().contiguous(), labels)
 
 
 def official_bank_videos(n: int, protocol: OfficialProtocol) -> torch.Tensor:
@@ -62,87 +78,86 @@ def _first_class(scores: torch.Tensor) -> torch.Tensor:
     return scores.argsort(dim=-1, descending=True)[:, 0]
 
 
-def _release_video_batch(queries: torch.Tensor, b: int, bank_t, bank_labels, classes, p):
+def _release_video_batch(queries: torch.Tensor, b: int, bank: Bank, classes, p):
     """Predictions for the release's ``b``-th query batch, in its shape (the last is short)."""
     rows = queries[b * p.knn_query_batch : (b + 1) * p.knn_query_batch]
-    sim = torch.mm(F.normalize(rows, dim=1), bank_t)
-    return _first_class(_votes(sim, bank_labels, classes, p.knn_k, p.knn_temperature))
+    sim = torch.mm(F.normalize(rows, dim=1), bank.t)
+    return _first_class(_votes(sim, bank.labels, classes, p.knn_k, p.knn_temperature))
 
 
 def video_predictions(
-    val: EmbeddingSplit, bank_t, bank_labels, classes, p, certify: bool = True
+    val: EmbeddingSplit, bank: Bank, classes: int, p: OfficialProtocol, certify: bool = True
 ) -> tuple[torch.Tensor, int]:
     """Video-mode predictions and how many videos were recomputed with the release's shapes.
 
     With ``certify``, 1,024 queries share one matrix product and a video keeps its
-    prediction where :func:`repro.twlv.knn_certify.certified_votes` certifies it; the
-    release's 32-query batch holding any other video is recomputed as the release computes
-    it. Without, every batch is computed as the release does.
+    prediction where :func:`repro.twlv.knn_certify.certify` certifies it; the release's
+    32-query batch holding any other video is recomputed as the release computes it.
+    Without, every batch is computed as the release does.
     """
     queries, n, batch = torch.from_numpy(val.video), val.num_videos, p.knn_query_batch
     batches = range(-(-n // batch))
     if not certify:
-        exact = [_release_video_batch(queries, b, bank_t, bank_labels, classes, p) for b in batches]
+        exact = [_release_video_batch(queries, b, bank, classes, p) for b in batches]
         return torch.cat(exact), n
-    delta = similarity_slack(bank_t.shape[0])
     preds = torch.empty(n, dtype=torch.long)
     unsure: list[int] = []
     for start in range(0, n, batch * _STACK):
         stop = min(start + batch * _STACK, n)
-        sim = torch.mm(F.normalize(queries[start:stop], dim=1), bank_t)
-        best, certain = certified_votes(
-            sim, torch.arange(stop - start), stop - start, bank_labels, classes, p.knn_k,
-            p.knn_temperature, delta,
+        rows = F.normalize(queries[start:stop], dim=1)
+        sim = torch.mm(rows, bank.t)
+        best, certain = certify_votes(
+            rows, sim, bank.rows, torch.arange(stop - start), stop - start, bank.labels, classes,
+            p.knn_k, p.knn_temperature,
         )  # fmt: skip
         preds[start:stop] = best
         unsure += (start + torch.nonzero(~certain).flatten()).tolist()
     for b in sorted({i // batch for i in unsure}):
         rows = slice(b * batch, (b + 1) * batch)
-        preds[rows] = _release_video_batch(queries, b, bank_t, bank_labels, classes, p)
+        preds[rows] = _release_video_batch(queries, b, bank, classes, p)
     return preds, len(unsure)
 
 
-def _release_clip_prediction(val: EmbeddingSplit, i: int, bank_t, bank_labels, classes, p):
+def _release_clip_prediction(val: EmbeddingSplit, i: int, bank: Bank, classes, p):
     """Video ``i``'s prediction with the release's shapes: its clips alone against the bank."""
     lo, hi = int(val.clip_offsets[i]), int(val.clip_offsets[i + 1])
-    sim = torch.mm(F.normalize(torch.from_numpy(val.clips[lo:hi]), dim=1), bank_t)
-    scores = _votes(sim, bank_labels, classes, p.knn_k, p.knn_temperature)
+    sim = torch.mm(F.normalize(torch.from_numpy(val.clips[lo:hi]), dim=1), bank.t)
+    scores = _votes(sim, bank.labels, classes, p.knn_k, p.knn_temperature)
     return _first_class(scores.sum(dim=0, keepdim=True))[0]
 
 
 def clip_predictions(
-    val: EmbeddingSplit, bank_t, bank_labels, classes, p, certify: bool = True
+    val: EmbeddingSplit, bank: Bank, classes: int, p: OfficialProtocol, certify: bool = True
 ) -> tuple[torch.Tensor, int]:
     """Clip-mode predictions and how many videos were recomputed with the release's shapes.
 
     With ``certify``, the clips of :data:`_CLIP_GROUP` videos share one matrix product and
-    :func:`repro.twlv.knn_certify.certified_votes` keeps a video's prediction only where no
+    :func:`repro.twlv.knn_certify.certify` keeps a video's prediction only where no
     summation order could change it; without, every video is computed as the release does.
     """
     n = val.num_videos
     if not certify:
-        preds = [
-            _release_clip_prediction(val, i, bank_t, bank_labels, classes, p) for i in range(n)
-        ]
+        preds = [_release_clip_prediction(val, i, bank, classes, p) for i in range(n)]
         return torch.stack(preds), n
     clips, offsets = torch.from_numpy(val.clips), val.clip_offsets
-    delta = similarity_slack(bank_t.shape[0])
     preds = torch.empty(n, dtype=torch.long)
     unsure: list[int] = []
     for first in range(0, n, _CLIP_GROUP):
         last = min(first + _CLIP_GROUP, n)
         lo, hi = int(offsets[first]), int(offsets[last])
-        sim = torch.mm(F.normalize(clips[lo:hi], dim=1), bank_t)
+        rows = F.normalize(clips[lo:hi], dim=1)
+        sim = torch.mm(rows, bank.t)
         group = torch.from_numpy(
             np.repeat(np.arange(last - first), np.diff(offsets[first : last + 1]))
         )
-        best, certain = certified_votes(
-            sim, group, last - first, bank_labels, classes, p.knn_k, p.knn_temperature, delta
-        )
+        best, certain = certify_votes(
+            rows, sim, bank.rows, group, last - first, bank.labels, classes, p.knn_k,
+            p.knn_temperature,
+        )  # fmt: skip
         preds[first:last] = best
         unsure += (first + torch.nonzero(~certain).flatten()).tolist()
     for i in unsure:
-        preds[i] = _release_clip_prediction(val, i, bank_t, bank_labels, classes, p)
+        preds[i] = _release_clip_prediction(val, i, bank, classes, p)
     return preds, len(unsure)
 
 
@@ -182,31 +197,29 @@ def official_knn(
         )
     labels = torch.from_numpy(train.labels)
     if embed_type == "video":
-        bank = F.normalize(torch.from_numpy(train.video)[kept], dim=1)
-        bank_labels = labels[kept]
+        bank = make_bank(torch.from_numpy(train.video)[kept], labels[kept])
     elif embed_type == "clip":
         idx = kept.numpy()
         rows = np.concatenate([np.arange(train.clip_offsets[i], train.clip_offsets[i + 1])
                                for i in idx])  # fmt: skip
-        bank = F.normalize(torch.from_numpy(train.clips[rows]), dim=1)
-        bank_labels = torch.from_numpy(
-            np.repeat(train.labels[idx], np.diff(train.clip_offsets)[idx])
+        bank = make_bank(
+            torch.from_numpy(train.clips[rows]),
+            torch.from_numpy(np.repeat(train.labels[idx], np.diff(train.clip_offsets)[idx])),
         )
     else:
         raise ValueError(f"embed_type={embed_type!r}, expected 'video' or 'clip'")
-    if bank.shape[0] < protocol.knn_k:
+    if bank.rows.shape[0] < protocol.knn_k:
         raise EmbeddingFormatError(
-            f"{source}/train: the release's memory bank holds {bank.shape[0]} items, fewer "
+            f"{source}/train: the release's memory bank holds {bank.rows.shape[0]} items, fewer "
             f"than k = {protocol.knn_k}"
         )
-    bank_t = bank.t().contiguous()
     predict = video_predictions if embed_type == "video" else clip_predictions
-    preds, recomputed = predict(val, bank_t, bank_labels, num_classes, protocol, certify)
+    preds, recomputed = predict(val, bank, num_classes, protocol, certify)
     return {
         "top1": 100.0 * float(np.mean(preds.numpy() == val.labels)),
         "bank_videos": int(kept.numel()),
         "left_out": int(train.num_videos - kept.numel()),
-        "bank_items": int(bank.shape[0]),
+        "bank_items": int(bank.rows.shape[0]),
         "recomputed_videos": recomputed,
         "seconds": round(time.perf_counter() - start, 3),
     }
