@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from repro.twlv import io, release_files
+from repro.twlv import io, release_json
 from repro.twlv.npy_files import read_npy
 
 
@@ -36,7 +36,7 @@ def split_dir(tmp_path):
     ],
 )
 def test_label_is_what_int_gives(value, label, exact):
-    assert release_files.release_label(value) == (label, exact if label is not None else False)
+    assert release_json.release_label(value) == (label, exact if label is not None else False)
 
 
 def test_lossy_labels_are_read_with_a_warning(split_dir, caplog):

@@ -23,11 +23,12 @@ import json
 import os
 
 import pytest
+import torch
 
 from repro.twlv import evaluate, release_files
 from repro.twlv.official import RELEASE, draw_epoch_permutation, resolve_num_classes
 from repro.twlv.official_knn import official_bank_videos
-from repro.twlv.official_linear import official_linear, release_lr
+from repro.twlv.official_linear import ReleaseAdam, official_linear, release_lr
 from repro.twlv.release_synth import ManifoldSpec, write_release_folder
 
 SPEC = ManifoldSpec(
@@ -111,6 +112,26 @@ def test_release_schedule():
     assert release_lr(9, 1e-3, 10, 100) == pytest.approx(1e-3)
     assert release_lr(10, 1e-3, 10, 100) == pytest.approx(1e-3)
     assert release_lr(55, 1e-3, 10, 100) == pytest.approx(5e-4)
+
+
+def test_release_adam_is_torch_adam_bit_for_bit():
+    torch.manual_seed(0)
+    x, y = torch.randn(64, 16), torch.randint(0, 5, (64,))
+    ours, theirs = torch.nn.Linear(16, 5), torch.nn.Linear(16, 5)
+    theirs.load_state_dict(ours.state_dict())
+    mine = ReleaseAdam(list(ours.parameters()))
+    reference = torch.optim.Adam(theirs.parameters(), lr=1e-3)
+    for step in range(40):
+        lr = release_lr(step, 1e-3, 10, 40)
+        for group in reference.param_groups:
+            group["lr"] = lr
+        torch.nn.functional.cross_entropy(ours(x), y).backward()
+        mine.step(lr)
+        reference.zero_grad()
+        torch.nn.functional.cross_entropy(theirs(x), y).backward()
+        reference.step()
+        for a, b in zip(ours.parameters(), theirs.parameters(), strict=True):
+            assert torch.equal(a, b), step
 
 
 def test_class_count_sources():

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from repro.twlv import attentive, io, knn, linear, metrics, optim, pooler
+from repro.twlv import attentive, io, knn, lbfgs, linear, metrics, optim, pooler
 
 
 def _blobs(n, num_classes=5, dim=16, noise=1.5, seed=0):
@@ -143,9 +143,26 @@ def test_lbfgs_probe_within_one_point_of_sklearn():
 
     (xt, yt), (xv, yv) = _blobs(2000, seed=3), _blobs(1000, seed=4)
     ref = 100 * LogisticRegression(max_iter=1000).fit(xt, yt).score(xv, yv)
-    ours = linear.lbfgs_probe(io.split_from_arrays(xt, yt), io.split_from_arrays(xv, yv), 5)
+    ours = lbfgs.lbfgs_probe(io.split_from_arrays(xt, yt), io.split_from_arrays(xv, yv), 5)
     assert abs(ours.top1 - ref) <= 1.0
     assert 60 < ref < 99  # separable but noisy
+
+
+def test_fit_lbfgs_stops_at_the_first_point_reaching_the_target():
+    (xt, yt) = _blobs(2000, seed=3)
+    x, y = torch.from_numpy(xt).float(), torch.from_numpy(yt).long()
+
+    def objective(fit):
+        ce = torch.nn.functional.cross_entropy(x @ fit.weight + fit.bias, y)
+        return float(ce + (fit.weight**2).sum() / (2 * len(x)))
+
+    full = lbfgs.fit_lbfgs(x, y, 5, max_iter=50, tol=0.0)
+    start = objective(lbfgs.fit_lbfgs(x, y, 5, max_iter=1, tol=0.0))
+    target = (start + objective(full)) / 2  # halfway down: reached after a few iterations
+    early = lbfgs.fit_lbfgs(x, y, 5, max_iter=50, tol=0.0, stop_at=target)
+    assert objective(early) <= target < start
+    assert 1 <= early.iterations < full.iterations
+    assert early.evaluations < full.evaluations
 
 
 def test_sgd_sweep_within_one_point_of_sklearn():

@@ -286,5 +286,5 @@ def performance_page(root: Path) -> str:
                 + f"), {meta.get('created_utc', '')}.",
                 "",
             ]
-        lines += [table.to_markdown(index=False, floatfmt=".3g"), ""]
+        lines += [table.to_markdown(index=False, floatfmt=".6g"), ""]  # top-1 such as 52.725 whole
     return "\n".join(lines)

@@ -26,11 +26,13 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from repro.core.atomic import atomic_write_bytes, atomic_write_text
-from repro.twlv.npy_files import read_npy, read_raw
+from repro.twlv.npy_files import read_npy
+from repro.twlv.release_json import read_json
 from repro.twlv.splits import (
     VARIANTS,
     EmbeddingFormatError,
@@ -42,95 +44,6 @@ from repro.twlv.splits import (
 logger = logging.getLogger(__name__)
 
 ORDERS = ("sorted", "listdir")
-
-
-def _as_int(value: object) -> int | None:
-    """An integer from an int, an integral float or an integer string, else None (strict)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def release_label(value: object) -> tuple[int | None, bool]:
-    """The label the release's ``int(label_dict["annotation"])`` would give.
-
-    Returns:
-        ``(label, exact)``: ``label`` is None where ``int()`` raises (``"cat"``, ``"2.5"``,
-        ``None``, lists, NaN); ``exact`` is False where ``int()`` loses information (a
-        non-integral float is truncated, a boolean becomes 0 or 1).
-    """
-    if not isinstance(value, bool | int | float | str):
-        return None, False
-    try:
-        label = int(value)
-    except (ValueError, OverflowError):
-        return None, False
-    exact = not isinstance(value, bool) and not (isinstance(value, float) and label != value)
-    return label, exact
-
-
-def _as_float(value: object) -> float | None:
-    """A finite, non-negative float from a number or numeric string, else None."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        out = float(value)
-    except ValueError:
-        return None
-    return out if np.isfinite(out) and out >= 0 else None
-
-
-def read_json(path: str | Path) -> tuple[dict, bool]:
-    """Read and validate one video's json.
-
-    ``annotation`` is converted as the release does (:func:`release_label`); the optional
-    ``num_frames`` (integer >= 1) and ``duration`` (seconds >= 0), which the localisation code
-    reads, are checked strictly.
-
-    Returns:
-        The json object with those fields converted, and whether the label was exact.
-    """
-    data = read_raw(path)
-    try:
-        if isinstance(data, OSError):
-            raise data
-        meta = json.loads(data.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise EmbeddingFormatError(f"{path}: unreadable json ({err})") from err
-    if not isinstance(meta, dict):
-        raise EmbeddingFormatError(f"{path}: expected a json object, got {type(meta).__name__}")
-    if meta.get("annotation") is None:
-        raise EmbeddingFormatError(f"{path}: missing field 'annotation' (integer class label)")
-    label, exact = release_label(meta["annotation"])
-    if label is None:
-        raise EmbeddingFormatError(
-            f"{path}: field 'annotation' is {meta['annotation']!r}, expected an integer"
-        )
-    meta["annotation"] = label
-    if meta.get("num_frames") is not None:
-        frames = _as_int(meta["num_frames"])
-        if frames is None or frames < 1:
-            raise EmbeddingFormatError(
-                f"{path}: field 'num_frames' is {meta['num_frames']!r}, expected an integer >= 1"
-            )
-        meta["num_frames"] = frames
-    if meta.get("duration") is not None:
-        duration = _as_float(meta["duration"])
-        if duration is None:
-            raise EmbeddingFormatError(
-                f"{path}: field 'duration' is {meta['duration']!r}, expected seconds >= 0"
-            )
-        meta["duration"] = duration
-    return meta, exact
 
 
 def _check_file_set(split_dir: Path, names: list[str], ids: list[str]) -> None:
@@ -154,6 +67,47 @@ def list_ids(split_dir: Path, order: str = "sorted") -> list[str]:
 def _ids(names: list[str], order: str) -> list[str]:
     ids = [f[:-5] for f in names if f.endswith(".json")]
     return sorted(ids) if order == "sorted" else ids
+
+
+class _Videos(NamedTuple):
+    """What a run of videos holds, in the order read."""
+
+    labels: list[int]
+    clips: list[np.ndarray]
+    videos: list[np.ndarray]
+    frames: list[int]
+    durations: list[float]
+    inexact: list[str]
+
+
+def _read_videos(folder: str, ids: list[str], dim: int | None, num_classes: int | None):
+    """Read and check ``ids`` in order; the first bad file raises, naming itself."""
+    out = _Videos([], [], [], [], [], [])
+    for vid in ids:
+        # strings, not Path objects: 130,000 of those cost seconds at K400 size
+        base = os.path.join(folder, vid)
+        meta, exact = read_json(base + ".json")
+        c = read_npy(base + "_c.npy", (2,), "(n_clips, D)")
+        v = read_npy(base + "_v.npy", (1, 2), "(D,)").reshape(-1)
+        dim = c.shape[1] if dim is None else dim
+        if c.shape[1] != dim or c.shape[0] == 0:
+            raise EmbeddingFormatError(
+                f"{base}_c.npy: shape {c.shape}, expected (n_clips >= 1, {dim})"
+            )
+        if v.shape[0] != dim:
+            raise EmbeddingFormatError(
+                f"{base}_v.npy: shape {v.shape}, expected ({dim},) like its _c.npy"
+            )
+        check_labels(np.array([meta["annotation"]]), base + ".json", num_classes)
+        if not exact:
+            out.inexact.append(vid)
+        out.labels.append(meta["annotation"])
+        out.clips.append(c)
+        out.videos.append(v)
+        out.frames.append(meta.get("num_frames") or -1)  # validated: absent, None or >= 1
+        duration = meta.get("duration")
+        out.durations.append(np.nan if duration is None else duration)
+    return out
 
 
 def read_release_split(
@@ -186,33 +140,11 @@ def read_release_split(
     if not ids:
         raise EmbeddingFormatError(f"{split_dir}: empty split, expected <id>.json files")
     _check_file_set(split_dir, names, ids)
-    labels, clips, videos, frames, durations, inexact = [], [], [], [], [], []
-    folder = str(split_dir)
-    for vid in ids:
-        # strings, not Path objects: 130,000 of those cost seconds at K400 size; reading
-        # with a thread pool was slower still (the parser holds the GIL), so one thread reads.
-        base = os.path.join(folder, vid)
-        meta, exact = read_json(base + ".json")
-        c = read_npy(base + "_c.npy", (2,), "(n_clips, D)")
-        v = read_npy(base + "_v.npy", (1, 2), "(D,)").reshape(-1)
-        dim = c.shape[1] if dim is None else dim
-        if c.shape[1] != dim or c.shape[0] == 0:
-            raise EmbeddingFormatError(
-                f"{base}_c.npy: shape {c.shape}, expected (n_clips >= 1, {dim})"
-            )
-        if v.shape[0] != dim:
-            raise EmbeddingFormatError(
-                f"{base}_v.npy: shape {v.shape}, expected ({dim},) like its _c.npy"
-            )
-        check_labels(np.array([meta["annotation"]]), base + ".json", num_classes)
-        if not exact:
-            inexact.append(vid)
-        labels.append(meta["annotation"])
-        clips.append(c)
-        videos.append(v)
-        frames.append(meta.get("num_frames") or -1)  # validated: absent, None or >= 1
-        duration = meta.get("duration")
-        durations.append(np.nan if duration is None else duration)
+    # one process reads: a thread pool was slower (the parsing holds the GIL), and forked
+    # readers gained under a second at K400 size (their arrays must travel back)
+    labels, clips, videos, frames, durations, inexact = _read_videos(
+        str(split_dir), ids, dim, num_classes
+    )
     if inexact:
         logger.warning(
             "%s: %d annotation(s) were not integers and were truncated by int() as the "
