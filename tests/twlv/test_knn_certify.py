@@ -24,6 +24,16 @@ def test_slack_bounds_float32_rounding_of_unit_dot_products():
     assert 0 < error < similarity_slack(1024) / 2
 
 
+def test_normalising_a_row_alone_or_in_any_batch_gives_the_same_bits():
+    # the certificate's premise: the release normalises bank clips alone, queries in 32s,
+    # video banks in 1,024s; we normalise stacked blocks
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(2100, 1024, generator=gen) * torch.rand(2100, 1, generator=gen) * 5
+    whole = F.normalize(x, dim=1)
+    for size in (1, 3, 32, 1024):
+        assert torch.equal(whole, torch.cat([F.normalize(p, dim=1) for p in x.split(size)]))
+
+
 def test_hand_case_certain_and_uncertain():
     # bank labels 0,0,1,1; k = 2; one query row per group
     labels = torch.tensor([0, 0, 1, 1])

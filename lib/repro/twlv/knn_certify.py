@@ -14,6 +14,13 @@ Numerical Algorithms*, 2nd ed., eq. 3.5). For L2-normalised rows ``sum |x_i y_i|
 our similarity and the release's differ by at most ``delta = 2 gamma_D`` (with 5 % slack for
 norms that are 1 only up to rounding).
 
+What the bound assumes: both sides multiply the same float32 vectors, i.e. ``F.normalize``
+gives a row the same bits whether it is normalised alone (the release's bank in clip mode),
+in a batch of 32 or 1,024 (its queries and bank in video mode) or in a stacked block (ours).
+That holds where a row's norm is reduced along the row alone, as in torch's CPU kernels;
+``tests/twlv/test_knn_certify.py`` checks it on the machine that runs the tests (normalising
+every bank row alone would cost about 10 s at K400 shape in clip mode).
+
 Certificate, per query (a video: the sum over its clips). Let ``v`` be our k-th largest
 similarity of a clip. A bank item above ``v + 2 delta`` is in the release's top k for that
 clip whatever the rounding, one below ``v - 2 delta`` is out, the rest are ambiguous. A
@@ -135,7 +142,7 @@ def refined_votes(
     q = queries.double()[:, :, None]
     exact = torch.bmm(candidates, q)[..., 0]
     # the release's float32 sum errs by at most gamma_D * sum |x_i y_i| (delta / 2 is gamma_D
-    # with its 5 % slack); 8 u more for its own normalisation of the rows
+    # with its 5 % slack); 8 u more to spare (float64 products, exp and the sums are far finer)
     error = delta / 2 * torch.bmm(candidates.abs(), q.abs())[..., 0] + 8 * 2.0**-24
     lo, hi = exact - error, exact + error
     # an unfetched item: ours <= our last fetched value, the release's within delta of ours
