@@ -286,5 +286,14 @@ def performance_page(root: Path) -> str:
                 + f"), {meta.get('created_utc', '')}.",
                 "",
             ]
-        lines += [table.to_markdown(index=False, floatfmt=".6g"), ""]  # top-1 such as 52.725 whole
+        lines += [_benchmark_markdown(table), ""]
     return "\n".join(lines)
+
+
+def _benchmark_markdown(table: pd.DataFrame) -> str:
+    """A results table as markdown: six significant digits (a top-1 such as 52.725 whole),
+    yes / no for true / false, and empty cells where a row has no value."""
+    shown = table.astype(object).map(
+        lambda v: {True: "yes", False: "no"}.get(v, v) if isinstance(v, bool) else v
+    )
+    return shown.where(table.notna(), "").to_markdown(index=False, floatfmt=".6g")
